@@ -96,7 +96,7 @@ _CAPTION = (
 )
 _BYLINE = r"^(?i:by)\s+([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3}(?:\s*(?:,|and|&)\s*[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})*)(?:\s*[-–—|,].*)?$"
 _SIGNATURE = (
-    r"^([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]*){1,3}),\s+(?:(?:senior|junior|non-resident|research|visiting|associate)\s+)*"
+    r"^([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]*){1,3}),\s+(?:(?i:senior|junior|non-resident|research|visiting|associate)\s+)*"
     r"(?i:fellow|editor|correspondent|reporter|director|analyst|contributor|researcher|intern|writer|professor)\b.{0,80}$"
 )
 _BIO = (
@@ -156,12 +156,12 @@ def classify_lines(docs: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("signature"))
         .when(line.str.contains(_BIO) & (pl.col("n_words") <= 80))
         .then(pl.lit("bio"))
+        .when(line.str.contains(_NAME_LINE) & (pl.col("n_words") <= 4))
+        .then(pl.lit("name"))
         .when((pl.col("repeats") >= 2) & (pl.col("n_words") <= 4))
         .then(pl.lit("nav"))
         .when(line.str.contains(r"^[\p{Lu}\d\s&.'-]+$") & (pl.col("n_words") <= 3))
         .then(pl.lit("label"))
-        .when(line.str.contains(_NAME_LINE) & (pl.col("n_words") <= 4))
-        .then(pl.lit("name"))
         .when(short & ~line.str.contains(r"[.!:;,]\s*$") | (line.str.contains(r"\?$") & short))
         .then(pl.lit("heading"))
         .otherwise(pl.lit("prose"))
@@ -202,6 +202,9 @@ def _cosine(a: Counter, b: Counter) -> float:
 # inside one article score well above it; see tests/test_normalize.py for measured values.
 NEW_ARTICLE_COHESION = 0.12
 _WINDOW_WORDS = 250
+# Lexical cohesion needs enough text on the left to mean anything: a short intro
+# followed by a subheading is not a new article.
+_MIN_WORDS_BEFORE_SPLIT = 150
 
 
 def _window(paragraphs: list[str], forward: bool) -> Counter:
@@ -266,10 +269,26 @@ def _split_names(text: str) -> list[str]:
 
 
 def _is_title_candidate(r: dict) -> bool:
-    return r["kind"] in ("heading", "name") and r["n_words"] >= 2 or (r["kind"] == "prose" and r["n_words"] <= 25 and r["line"].endswith("?"))
+    return r["kind"] in ("heading", "name") and r["n_words"] >= 2
+
+
+def _refine(rows: list[dict]) -> list[dict]:
+    """Sequential corrections that need a line's neighbours."""
+    crumbs = {re.split(r"\s*[»>›/|]\s*", r["line"])[-1].strip() for r in rows if r["kind"] == "breadcrumb"}
+    nonblank = [r for r in rows if r["kind"] != "blank"]
+    for cur, nxt in zip(nonblank, nonblank[1:]):
+        # A caption printed twice, the second time with its photo credit.
+        if nxt["kind"] == "caption" and cur["kind"] in ("prose", "heading") and nxt["line"].startswith(cur["line"]):
+            cur["kind"] = "caption"
+    for r in nonblank:
+        # The headline a breadcrumb names is a heading even when it ends with a full stop.
+        if r["line"] in crumbs and r["kind"] == "prose":
+            r["kind"] = "heading"
+    return rows
 
 
 def _assemble_file(file_id: str, rows: list[dict], raw_text: str, domains: dict[str, str]) -> list[dict]:
+    rows = _refine(rows)
     # 1. Cut the trailer ("Related Posts", "You may also like", "AUTHORS", comments).
     trailer_at = next((i for i, r in enumerate(rows) if r["kind"] == "trailer_start"), len(rows))
     body_rows, trailer = rows[:trailer_at], rows[trailer_at:]
@@ -303,7 +322,8 @@ def _assemble_file(file_id: str, rows: list[dict], raw_text: str, domains: dict[
             prev_real = [x for x in segments[-1] if x["kind"] != "blank"]
             strong = r["line"] in alt_titles or (prev_real and prev_real[-1]["kind"] in ("signature", "bio"))
             cohesion = _cosine(_window(paragraphs_before, forward=False), _window(after, forward=True))
-            if strong or (after and cohesion < NEW_ARTICLE_COHESION):
+            enough = sum(p.count(" ") + 1 for p in paragraphs_before) >= _MIN_WORDS_BEFORE_SPLIT
+            if strong or (after and enough and cohesion < NEW_ARTICLE_COHESION):
                 segments.append([])
                 paragraphs_before = []
         segments[-1].append(r)
@@ -325,8 +345,11 @@ def _assemble_file(file_id: str, rows: list[dict], raw_text: str, domains: dict[
 
     articles = []
     for idx, seg in enumerate(segments):
-        if idx > 0:  # the segment's first line is its headline
-            seg_title, seg = seg[0]["line"], seg[1:]
+        if idx > 0:  # the segment opens with its headline: the one an image names, else the first line
+            lead = next((i for i, r in enumerate(seg) if r["kind"] == "prose"), len(seg))
+            named = [i for i, r in enumerate(seg[:lead]) if r["line"] in alt_titles]
+            cut = named[0] if named else 0
+            seg_title, seg = seg[cut]["line"], seg[cut + 1:]
         else:
             seg_title = title
         authors = list(head_authors) if idx == 0 else []

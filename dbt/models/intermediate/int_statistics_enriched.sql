@@ -1,0 +1,43 @@
+with
+
+statistics as (
+
+    select * from {{ ref('stg_statistics') }}
+
+),
+
+documents as (
+
+    select * from {{ ref('stg_normalized_documents') }}
+
+),
+
+enriched as (
+
+    select
+        statistics.statistic_id,
+        statistics.document_id,
+        statistics.statistic_type,
+        statistics.value,
+        statistics.qualifier,
+        statistics.casualty_type,
+        statistics.subject,
+        statistics.unit,
+        statistics.surface_text,
+        statistics.char_start,
+        statistics.char_end,
+        documents.source_file,
+        documents.article_index,
+        documents.title,
+        documents.publisher,
+        documents.published_date,
+        statistics.statistic_type = 'casualty' as is_casualty,
+        statistics.value is not null as has_value
+
+    from statistics
+    left join documents
+        on statistics.document_id = documents.document_id
+
+)
+
+select * from enriched

@@ -1,0 +1,29 @@
+with
+
+statistics as (
+
+    select * from {{ ref('int_statistics_enriched') }}
+
+),
+
+final as (
+
+    select
+        statistic_id,
+        document_id,
+        statistic_type,
+        value,
+        qualifier,
+        casualty_type,
+        subject,
+        surface_text,
+        char_start,
+        char_end,
+        unit,
+        published_date
+
+    from statistics
+
+)
+
+select * from final

@@ -1,0 +1,30 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'quarantined_documents') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(source_file as varchar) as source_file,
+
+        -- file attributes
+        cast(size_bytes as bigint) as size_bytes,
+        cast(content_sha256 as varchar) as content_sha256,
+
+        -- rejection
+        cast(reason as varchar) as reason,
+        cast(detail as varchar) as detail,
+
+        -- timestamps
+        cast(quarantined_at as timestamp) as quarantined_at
+
+    from source
+
+)
+
+select * from renamed
