@@ -34,9 +34,9 @@ M_ = (
 )
 D = rf"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?{WB}"
 Y = rf"(?:1[6-9]\d\d|20\d\d){WB}"
-PART = r"(?:[Ee]arly|[Mm]id|[Ll]ate)"
+PART = r"(?:[Ee]arly|[Mm]id|[Ll]ate|(?:[Tt]he )?(?:[Ee]nd|[Bb]eginning|[Ss]tart|[Mm]iddle) of)"
 # Words that make a bare capitalized month name a date ("in May", not "may").
-MONTH_CONTEXT = r"(?:[Ii]n|[Ss]ince|[Uu]ntil|[Bb]y|[Ff]rom|[Tt]o|[Oo]f|[Dd]uring|[Ll]ast|[Nn]ext|[Tt]his|[Bb]etween|[Ee]nd of|[Ee]arly|[Mm]id|[Ll]ate|[Oo]n|[Aa]nd|[Bb]efore|[Aa]fter)"
+MONTH_CONTEXT = r"(?:[Tt]he|[Ii]n|[Ss]ince|[Uu]ntil|[Bb]y|[Ff]rom|[Tt]o|[Oo]f|[Dd]uring|[Ll]ast|[Nn]ext|[Tt]his|[Bb]etween|[Ee]nd of|[Ee]arly|[Mm]id|[Ll]ate|[Oo]n|[Aa]nd|[Bb]efore|[Aa]fter)"
 
 # Each form: (name, anchored pattern with named groups). Order = priority.
 FORMS: list[tuple[str, str]] = [
@@ -112,7 +112,8 @@ def _month_end(y: pl.Expr, m: pl.Expr) -> pl.Expr:
 def _part_bounds(part: pl.Expr, cuts: tuple[int, int, int, int], base: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """early / mid / late as offsets from `base`: cuts = (mid_start, late_start, end, early_start)."""
     mid, late, end, first = cuts
-    p = part.str.to_lowercase()
+    p = part.str.to_lowercase().str.replace(r"^(?:the )?(?:beginning|start) of$", "early").str.replace(
+        r"^(?:the )?end of$", "late").str.replace(r"^(?:the )?middle of$", "mid")
     start = pl.when(p == "early").then(base + first).when(p == "mid").then(base + mid).otherwise(base + late)
     stop = pl.when(p == "early").then(base + mid - 1).when(p == "mid").then(base + late - 1).otherwise(base + end)
     return start, stop
@@ -167,7 +168,9 @@ def resolve(members: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
     no_year = f.is_in(["m_d_and_d", "part_m", "d_m", "m_d", "month_only"])
     # Explicit years seen so far in the article (for documents without a publication date).
     df = df.sort("document_id", "char_start").with_columns(
-        prev_year=pl.when(no_year | f.is_in(["numeric", "nine_eleven"])).then(None).otherwise(yr)
+        # a Solar Hijri year counts as the Gregorian year it starts in (1400 -> 2021)
+        prev_year=pl.when(no_year | (f == "nine_eleven")).then(None)
+        .when((f == "numeric") & yr.is_between(1300, 1499)).then(yr + 621).otherwise(yr)
         .forward_fill().over("document_id"),
     )
     pub = pl.col("published_date")
@@ -220,7 +223,7 @@ def resolve(members: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
         .when(hijri).then(_mk_date(yr + 622, pl.lit(3), pl.lit(20)))
         .when(f == "part_decade").then(_mk_date(yrs_hi, pl.lit(12), pl.lit(31)))
         .when(f.is_in(["part_m_y", "part_m"])).then(
-            pl.when(part.str.to_lowercase() == "late").then(_month_end(yr, mon)).otherwise(_mk_date(yr, mon, m_hi)))
+            pl.when(part.str.to_lowercase().str.contains("late|end")).then(_month_end(yr, mon)).otherwise(_mk_date(yr, mon, m_hi)))
         .when(f == "part_y").then(_mk_date(yr, mon_hi, pl.lit(1)).dt.month_end())
         .when(f.is_in(["between_y", "y_range"])).then(_mk_date(y2_full, pl.lit(12), pl.lit(31)))
         .when(f == "decade").then(_mk_date(yr + 9, pl.lit(12), pl.lit(31)))

@@ -359,8 +359,8 @@ def _assemble_file(file_id: str, rows: list[dict], raw_text: str, domains: dict[
                 name = re.match(_SIGNATURE if r["kind"] == "signature" else _BIO, r["line"])
                 if name:
                     authors.append(name.group(1))
-            elif r["kind"] in ("prose", "heading", "name", "date", "label"):
-                body_lines.append(r["line"])
+            elif r["kind"] in ("prose", "heading", "name", "date", "label") and r["line"] != seg_title:
+                body_lines.append(r["line"])  # (a headline repeated inside the body is dropped)
         if idx == 0 and not authors:
             authors = trailer_authors
         joined = "\n\n".join(body_lines)

@@ -1,0 +1,1 @@
+"""geo-warehouse: geopolitical and security articles -> DuckDB analytics warehouse."""

@@ -1,0 +1,23 @@
+"""The Dagster code location: one asset graph from raw files to the published warehouse."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from dagster_project.assets import documents, extraction, warehouse
+from dagster_project.paths import dbt_executable, export_duckdb_path
+from dagster_project.project import dbt_project
+from dagster_project.resources import PipelineDuckDB
+
+defs = dg.Definitions(
+    assets=dg.load_assets_from_modules([documents, extraction, warehouse]),
+    asset_checks=[documents.every_file_accounted_for],
+    resources={
+        "duckdb": PipelineDuckDB(path=str(export_duckdb_path())),
+        "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),
+    },
+    # DuckDB allows one writer process at a time: run steps in one process, in order.
+    executor=dg.in_process_executor,
+    jobs=[dg.define_asset_job("build_warehouse", selection=dg.AssetSelection.all())],
+)

@@ -1,0 +1,1 @@
+"""Evaluation of extraction against labelled data (own gold and external benchmarks)."""

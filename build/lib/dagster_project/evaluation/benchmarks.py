@@ -1,0 +1,89 @@
+"""Scores on the external benchmarks in ../shared/benchmarks (see its README).
+
+- terror_incidents_wiki.csv: exact match of total killed / wounded per row, overall
+  and on the rows whose coded figure is written in the text.
+- ucdp_ged_pakistan_headlines.csv: share of rows whose extracted killed figure lies
+  within UCDP's low..high (and exact match with `best`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+
+from dagster_project.text.normalize import clean_text
+from dagster_project.text.numbers import NUM, parse_number
+from dagster_project.text.statistics import casualty_totals, extract_statistics
+
+
+def _totals(texts: pl.DataFrame) -> pl.DataFrame:
+    docs = texts.select(pl.col("row_id").alias("document_id"), clean_text(pl.col("text")).alias("body_text"))
+    stats = extract_statistics(docs)
+    tot = casualty_totals(stats)
+    wide = (
+        docs.select("document_id")
+        .join(tot.filter(pl.col("casualty_type") == "killed").select("document_id", pl.col("total").alias("pred_killed")),
+              on="document_id", how="left")
+        .join(tot.filter(pl.col("casualty_type") == "injured").select("document_id", pl.col("total").alias("pred_injured")),
+              on="document_id", how="left")
+    )
+    return wide.with_columns(pl.col("pred_killed", "pred_injured").fill_null(0.0))
+
+
+def _numbers_in(text: str) -> set[float]:
+    vals = set()
+    for m in re.finditer(r"(?i)\b" + NUM + r"\b", text):
+        v = parse_number(m.group(0))
+        if v is not None:
+            vals.add(v)
+    return vals
+
+
+def wiki_scores(path: Path) -> dict[str, float]:
+    df = pl.read_csv(path, infer_schema_length=0).with_columns(
+        pl.col("id").alias("row_id"),
+        pl.col("fatalities").cast(pl.Float64, strict=False).fill_null(0),
+        pl.col("wounded").cast(pl.Float64, strict=False).fill_null(0),
+    )
+    pred = _totals(df.select("row_id", "text"))
+    df = df.join(pred, left_on="row_id", right_on="document_id")
+    stated = [
+        (f in _numbers_in(t), w in _numbers_in(t))
+        for t, f, w in zip(df["text"], df["fatalities"], df["wounded"])
+    ]
+    df = df.with_columns(
+        killed_stated=pl.Series([s[0] and f > 0 for s, f in zip(stated, df["fatalities"])]),
+        wounded_stated=pl.Series([s[1] and w > 0 for s, w in zip(stated, df["wounded"])]),
+        killed_ok=pl.col("pred_killed") == pl.col("fatalities"),
+        wounded_ok=pl.col("pred_injured") == pl.col("wounded"),
+    )
+    return {
+        "rows": df.height,
+        "killed_exact_overall": df["killed_ok"].mean(),
+        "killed_exact_stated": df.filter("killed_stated")["killed_ok"].mean(),
+        "killed_stated_rows": df["killed_stated"].sum(),
+        "wounded_exact_overall": df["wounded_ok"].mean(),
+        "wounded_exact_stated": df.filter("wounded_stated")["wounded_ok"].mean(),
+        "wounded_stated_rows": df["wounded_stated"].sum(),
+    }, df
+
+
+def ucdp_scores(path: Path) -> dict[str, float]:
+    df = pl.read_csv(path, infer_schema_length=0).with_columns(
+        pl.col("id").alias("row_id"),
+        *[pl.col(c).cast(pl.Float64, strict=False) for c in ("fatalities", "low", "high")],
+    )
+    # Headlines are joined by ';' - each is its own sentence for the extractor.
+    pred = _totals(df.select("row_id", pl.col("text").str.replace_all(";", ". ")))
+    df = df.join(pred, left_on="row_id", right_on="document_id")
+    found = df.filter(pl.col("pred_killed") > 0)
+    in_range = pl.col("pred_killed").is_between(pl.col("low"), pl.col("high"))
+    return {
+        "rows": df.height,
+        "killed_within_low_high": df.select(in_range.mean()).item(),
+        "killed_exact_best": df.select((pl.col("pred_killed") == pl.col("fatalities")).mean()).item(),
+        "rows_with_a_figure": found.height,
+        "within_low_high_when_found": found.select(in_range.mean()).item() if found.height else 0.0,
+    }, df

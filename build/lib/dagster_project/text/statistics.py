@@ -1,0 +1,266 @@
+"""Figures in text: casualties (killed / injured), percentages, money and counts.
+
+One combined regex finds every candidate phrase in one vectorized pass
+(`find_spans`). Each candidate is then parsed with its anchored form, which has
+named groups for up to two coordinated members ("killing 13 U.S. soldiers and
+170 Afghans", "eight people were killed and 20 injured"); every member becomes
+one row with its own span, value, qualifier, casualty type and subject.
+
+Never casualties, by construction: a number glued to a hyphen ("19-year-old",
+"200-bed", "16-year war") is not a number token here; counters and reading times
+are removed by normalization; durations and years are filtered out of counts.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from dagster_project.text.numbers import DIGITS, NUM, QUAL, VAGUE, WORDNUM, parse_number, qualifier_of
+from dagster_project.text.spans import find_spans, stable_id
+
+STAT_SCHEMA = {
+    "statistic_id": pl.String,
+    "document_id": pl.String,
+    "statistic_type": pl.String,
+    "value": pl.Float64,
+    "qualifier": pl.String,
+    "casualty_type": pl.String,
+    "subject": pl.String,
+    "unit": pl.String,
+    "is_total": pl.Boolean,
+    "group_id": pl.String,
+    "surface_text": pl.String,
+    "char_start": pl.Int64,
+    "char_end": pl.Int64,
+}
+
+WB = r"(?-u:\b)"
+KILL = r"(?:shot dead|shot and killed|gunned down|stabbed to death|(?:the )?deaths? of|kill(?:ed|ing|s)?|massacr(?:ed|ing|es)|slaughter(?:ed|ing|s)?|execut(?:ed|ing|es))"
+HURT = r"(?:(?:the )?(?:wounding|injuring|injury|injuries) of|stab(?:bed|bing|s)?|wound(?:ed|ing|s)?|injur(?:ed|ing|es|e)|maim(?:ed|ing|s)?)"
+# Verbs whose casualty type comes from the words after the number ("left 12 dead",
+# "claimed 7 civilians' lives").
+LEAVE = r"(?:left|leaving|leaves?|claim(?:ed|ing|s)?(?: the lives of)?)"
+NOUN_KILLED = r"(?:killed|dead|died|slain|perished|lost their lives|deaths|fatalities|lives|to death|gunned down)"
+NOUN_HURT = r"(?:wounded|injured|hurt|injuries|wounds|stabbed)"
+AUX = r"(?:(?:were|was|have been|has been|had been|are|is|been|being|got|reportedly|also|later|all|confirmed|feared|believed|left|as|more|in total|in all|shot|shot and|stabbed|stabbed and|became|become|sustained|suffered|critically|seriously|slightly|fatally|got|have|had) )*"
+# An apposition between a number and its verb: "40 people, 6 security personnel and
+# 34 civilians, were killed" / "At least 31 people, including 5 policemen, were killed".
+APPOS = r"(?:,[^,.;:]{1,90},| \([^()]{1,80}\)|,? including [^,.;:]{1,60}?)?"
+# A subject word: abbreviations like "U.S." or ordinary words. No digits, so a tail
+# stops before the next number ("... soldiers and 170 Afghans").
+TOK = r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Za-z][A-Za-z'-]*)"
+NUMV = rf"(?:{NUM}|{VAGUE})"
+# A number must end at a space or punctuation, never at a hyphen ("19-year-old").
+END = r"(?:[^\w-]|\z)"
+
+_M1V = rf"(?P<v1>{KILL}|{HURT}|{LEAVE}) (?:a group of |a total of |the |all )?(?:(?P<q1>{QUAL}) )?(?:a group of )?(?P<n1>{NUMV})"
+FORMS: list[tuple[str, str]] = [
+    # killing 13 U.S. soldiers and 170 Afghans / killed at least 55 people and injured 94
+    ("verb_pair", rf"(?P<m1>{_M1V}(?P<t1>(?: {TOK}){{0,4}}?)),? (?:and|while) (?P<m2>(?:(?P<v2>{KILL}|{HURT}) )?(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM})(?P<t2>(?: {TOK}){{0,3}}))"),
+    # killing six people / kill 11 miners / left at least 12 soldiers dead
+    ("verb", rf"(?P<m1>{_M1V}(?P<t1>(?: {TOK}){{0,4}}))"),
+    # death toll rose to 141
+    ("toll", rf"(?P<m1>(?:death toll|toll|number of (?:dead|deaths|fatalities)) (?:[a-z]+ ){{0,3}}?(?:to|of|at|reached|is|was|stood at|stands at) (?:(?P<q1>{QUAL}) )?(?P<n1>{NUM}))"),
+    # eight people were killed and 20 injured / 68 people were killed and at least 165 were injured
+    ("noun_pair", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK}){{0,9}}?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?:,? and|,|;) (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM})(?P<t2>(?: {TOK}){{0,2}}?) {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
+    # About two-dozen people were wounded / 16 killed
+    # About two-dozen people were wounded / 16 killed. The verb must not be followed by a
+    # digit: "Two bombs killed 44 and injured 155" is active voice, read by the verb forms.
+    ("noun", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK}){{0,9}}?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?:\z|[^ \w]| [^\d ])"),
+    # nearly 90% / 95 per cent / 28 percent
+    ("percent", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{DIGITS}|{WORDNUM}) ?(?P<pct>%|per ?cent(?:age points?)?(?-u:\b)|percent(?:age points?)?(?-u:\b)))"),
+    # two-thirds / about a quarter / a third of
+    ("fraction", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<frac>(?:two|three|four)[- ](?:thirds|quarters|fifths)|(?:a|one)[- ](?:half|third|quarter|fifth)|half)(?P<of> of)?){WB}"),
+    # $500,000 / US$ 3 million / 20 million dollars
+    ("money", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<cur>US\$|\$|€|£|USD ?|EUR ?)(?P<n1>{DIGITS}(?: ?(?:million|billion|thousand|bn|mn|m|k)(?-u:\b))?))"),
+    ("money_words", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUM}) (?P<cur>dollars|euros|pounds|afghanis|rupees|roubles|rubles))"),
+    # 110 domestic extremist attacks / more than 10 international disputes
+    ("count", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{DIGITS}|{WORDNUM})(?P<t1>(?: (?:[a-z][a-z'-]*|[A-Z][A-Za-z.-]+)){{0,2}}? [a-z][a-z-]*s)){WB}"),
+]
+_GROUPS = ["m1", "m2", "v1", "v2", "q1", "q2", "n1", "n2", "t1", "t2", "w1", "w2", "pct", "frac", "of", "cur"]
+# The regex engine has no look-behind, so the character before a phrase is consumed
+# (and trimmed again in `_parse`): a number after a hyphen, slash or dot ("B-52",
+# "COVID-19", "9/11") is not a figure.
+_LEAD = r"(?:\A|[^\w./-])"
+COMBINED = _LEAD + "(?i:" + "|".join(re.sub(r"\?P<\w+>", "", p) for _, p in FORMS) + ")"
+
+# Words that end a subject ("killing six people [in the attack]").
+_SUBJECT_STOP = (
+    r"(?i)(?:^|\s)(?:and|or|but|were|was|are|is|have|has|had|been|in|on|at|when|after|before|as|during|including|while"
+    r"|from|by|with|near|inside|outside|since|across|after|the|a|an|this|that|which|who|whom|it|its|their|his|her"
+    r"|dead|killed|injured|wounded|died|hurt|to|for|into|over|under|among|between|per|according|than|later|earlier"
+    r"|yesterday|today|overnight|so|far|also|said|says|reportedly|each|alone)(?:\s|$).*$"
+)
+_TIME_UNITS = r"(?i)(?:^|\s)(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|times|rounds?|miles?|kilometers?|km|percent|per|cent)$"
+_OTHER_FATE = r"(?i)(?-u:\b)(?:missing|arrested|kidnapped|abducted|taken hostage|hostages?|rescued|captured|detained|displaced|evacuated|unharmed|safe)(?-u:\b)"
+_FRACTIONS = {"half": 50.0, "third": 100 / 3, "quarter": 25.0, "fifth": 20.0}
+
+
+def _fraction_value(frac: pl.Expr) -> pl.Expr:
+    f = frac.str.to_lowercase()
+    num = (
+        pl.when(f.str.starts_with("two")).then(2).when(f.str.starts_with("three")).then(3)
+        .when(f.str.starts_with("four")).then(4).otherwise(1)
+    )
+    base = (
+        pl.when(f.str.contains("half")).then(_FRACTIONS["half"]).when(f.str.contains("third")).then(_FRACTIONS["third"])
+        .when(f.str.contains("quarter")).then(_FRACTIONS["quarter"]).otherwise(_FRACTIONS["fifth"])
+    )
+    return (num * base).round(2)
+
+
+def _casualty_type(verb: pl.Expr, word: pl.Expr, tail: pl.Expr) -> pl.Expr:
+    v = verb.str.to_lowercase()
+    w = pl.concat_str([word.fill_null(""), tail.fill_null("")], separator=" ").str.to_lowercase()
+    return (
+        pl.when(v.str.contains("^" + KILL + "$")).then(pl.lit("killed"))
+        .when(v.str.contains("^" + HURT + "$")).then(pl.lit("injured"))
+        .when(w.str.contains(r"(?-u:\b)" + NOUN_KILLED + r"(?-u:\b)")).then(pl.lit("killed"))
+        .when(w.str.contains(r"(?-u:\b)" + NOUN_HURT + r"(?-u:\b)")).then(pl.lit("injured"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def _parse(matches: pl.DataFrame) -> pl.DataFrame:
+    """Classify each match into its form and extract named groups."""
+    lead = pl.col("match").str.contains(r"^[^\w$€£]")
+    matches = matches.with_columns(
+        char_start=pl.col("char_start") + lead.cast(pl.Int64),
+        match=pl.when(lead).then(pl.col("match").str.slice(1)).otherwise(pl.col("match")),
+    )
+    form = pl.lit(None, dtype=pl.String)
+    for name, pattern in reversed(FORMS):
+        form = pl.when(pl.col("match").str.contains("^(?i:" + re.sub(r"\?P<\w+>", "", pattern) + ")$")).then(
+            pl.lit(name)).otherwise(form)
+    matches = matches.with_columns(form=form).filter(pl.col("form").is_not_null())
+    parts = []
+    for name, pattern in FORMS:
+        sub = matches.filter(pl.col("form") == name)
+        if sub.is_empty():
+            continue
+        sub = sub.with_columns(pl.col("match").str.extract_groups("^(?i:" + pattern + ")$").alias("g")).unnest("g")
+        parts.append(sub)
+    if not parts:
+        return matches.head(0).with_columns([pl.lit(None, dtype=pl.String).alias(g) for g in _GROUPS])
+    out = pl.concat(parts, how="diagonal_relaxed")
+    for g in _GROUPS:
+        if g not in out.columns:
+            out = out.with_columns(pl.lit(None, dtype=pl.String).alias(g))
+    return out
+
+
+def _member_rows(parsed: pl.DataFrame) -> pl.DataFrame:
+    """One row per member (1 or 2) with its text, start offset and fields."""
+    f = pl.col("form")
+    first = parsed.with_columns(
+        member=pl.lit(1), text=pl.col("m1"), start=pl.col("char_start"),
+        verb=pl.col("v1"), qual=pl.col("q1"), num=pl.col("n1"), tail=pl.col("t1"), word=pl.col("w1"),
+    )
+    second = parsed.filter(pl.col("m2").is_not_null()).with_columns(
+        member=pl.lit(2), text=pl.col("m2"),
+        start=pl.col("char_end") - pl.col("m2").str.len_chars(),
+        verb=pl.coalesce(pl.col("v2"), pl.lit(None, dtype=pl.String)),
+        qual=pl.col("q2"), num=pl.col("n2"), tail=pl.col("t2"), word=pl.col("w2"),
+    )
+    rows = pl.concat([first, second], how="diagonal_relaxed")
+    ctype_own = _casualty_type(pl.col("verb").fill_null(""), pl.col("word"), pl.col("tail"))
+    ctype_first = _casualty_type(pl.col("v1").fill_null(""), pl.col("w1"), pl.col("t1"))
+    is_cas = f.is_in(["verb_pair", "verb", "toll", "noun_pair", "noun"])
+    rows = rows.with_columns(
+        casualty_type=pl.when(f == "toll").then(pl.lit("killed"))
+        .when(is_cas).then(pl.coalesce(ctype_own, ctype_first)).otherwise(None),
+        statistic_type=pl.when(is_cas).then(pl.lit("casualty"))
+        .when(f.is_in(["percent", "fraction"])).then(pl.lit("percentage"))
+        .when(f.is_in(["money", "money_words"])).then(pl.lit("money"))
+        .otherwise(pl.lit("count")),
+    )
+    # Verb-first tails and counts end at the first word that is not part of the subject.
+    trimmed = pl.col("tail").fill_null("").str.replace(_SUBJECT_STOP, "")
+    subject = trimmed.str.strip_chars(" ,.;:").str.replace(r"(?i)^(?:of|other|others of)\s+", "")
+    cut_tail = f.is_in(["verb_pair", "verb", "count"])
+    rows = rows.with_columns(
+        text=pl.when(cut_tail).then(
+            pl.col("text").str.slice(0, pl.col("text").str.len_chars() - pl.col("tail").fill_null("").str.len_chars())
+            + trimmed.str.strip_chars_end(" ,.;:")
+        ).otherwise(pl.col("text")),
+        subject=pl.when(f.is_in(["percent", "fraction", "money", "money_words", "toll"])).then(None)
+        .when(subject == "").then(None).otherwise(subject),
+    )
+    return rows
+
+
+def extract_statistics(documents: pl.DataFrame) -> pl.DataFrame:
+    """documents (document_id, body_text) -> statistics (STAT_SCHEMA)."""
+    spans = find_spans(documents.lazy().select("document_id", "body_text"), COMBINED).collect()
+    if spans.is_empty():
+        return pl.DataFrame(schema=STAT_SCHEMA)
+    rows = _member_rows(_parse(spans))
+    nums = rows.select(pl.col("num").unique()).to_series().to_list()
+    values = pl.DataFrame({"num": nums, "num_value": [parse_number(n) for n in nums]},
+                          schema={"num": pl.String, "num_value": pl.Float64})
+    rows = rows.join(values, on="num", how="left")
+    f = pl.col("form")
+    is_vague = pl.col("num").fill_null("").str.contains("^(?i:" + VAGUE + ")$")
+    qual_map = {w: qualifier_of(w) for w in rows.select(pl.col("qual").drop_nulls().unique()).to_series().to_list()}
+    rows = rows.with_columns(
+        value=pl.when(f == "fraction").then(_fraction_value(pl.col("frac"))).otherwise(pl.col("num_value")),
+        qualifier=pl.when(is_vague).then(pl.lit("vague"))
+        .otherwise(pl.col("qual").str.to_lowercase().replace_strict(
+            {k.lower(): v for k, v in qual_map.items()}, default="exact", return_dtype=pl.String).fill_null("exact")),
+        unit=pl.when(pl.col("statistic_type") == "percentage").then(pl.lit("percent"))
+        .when(pl.col("statistic_type") == "money").then(
+            pl.col("cur").str.to_lowercase().str.strip_chars().replace_strict(
+                {"$": "USD", "us$": "USD", "usd": "USD", "dollars": "USD", "€": "EUR", "eur": "EUR", "euros": "EUR",
+                 "£": "GBP", "pounds": "GBP", "afghanis": "AFN", "rupees": "PKR", "roubles": "RUB", "rubles": "RUB"},
+                default=None, return_dtype=pl.String))
+        .otherwise(None),
+        is_total=f == "toll",
+        group_id=stable_id("document_id", "char_start"),
+    )
+    keep = (
+        # a casualty needs a type, and is not an age or a duration ("28 year old ... was shot dead");
+        # a coordinated member with another fate ("2 others missing") does not inherit the type.
+        ~((pl.col("statistic_type") == "casualty") & (
+            pl.col("casualty_type").is_null()
+            | pl.col("tail").fill_null("").str.contains(r"(?i)^ (?:years?|months?|weeks?|days?|hours?)(?-u:\b)")
+            | pl.col("tail").fill_null("").str.contains(_OTHER_FATE)))
+        & ~((f == "count") & (
+            pl.col("text").str.contains(_TIME_UNITS)
+            | pl.col("num").str.contains(r"^(?:1[6-9]|20)\d\d$")
+            | pl.col("num").str.to_lowercase().is_in(["one", "a"])
+            | pl.col("subject").is_null()))
+        & ~((f == "fraction") & pl.col("q1").is_null() & pl.col("of").is_null()
+            & ~pl.col("frac").str.contains(r"(?i)^(?:two|three|four)"))
+        & (pl.col("value").is_not_null() | is_vague)
+    )
+    rows = rows.filter(keep).with_columns(
+        char_start=pl.col("start"),
+        char_end=pl.col("start") + pl.col("text").str.len_chars(),
+        surface_text=pl.col("text"),
+    )
+    # A figure repeated in the same sentence is one figure: same value, type and kind
+    # within one match group are collapsed (the first mention is kept).
+    rows = rows.unique(subset=["group_id", "statistic_type", "casualty_type", "value", "member"], keep="first")
+    rows = rows.with_columns(
+        statistic_id=stable_id("document_id", "char_start", "char_end", "statistic_type", "casualty_type"),
+    )
+    return rows.select(list(STAT_SCHEMA)).sort("document_id", "char_start")
+
+
+def casualty_totals(statistics: pl.DataFrame) -> pl.DataFrame:
+    """Per document and casualty type, the total a reader would report.
+
+    Figures in one coordinated phrase add up ("13 U.S. soldiers and 170 Afghans" = 183);
+    across phrases the largest phrase total wins, because articles restate and break down
+    the same toll ("26 were killed ... in total 26 were killed"); an explicit death toll wins
+    over everything. Vague figures carry no value and are ignored.
+    """
+    cas = statistics.filter((pl.col("statistic_type") == "casualty") & pl.col("value").is_not_null())
+    per_group = cas.group_by("document_id", "casualty_type", "group_id").agg(
+        pl.col("value").sum().alias("group_total"), pl.col("is_total").any().alias("is_toll"))
+    return per_group.group_by("document_id", "casualty_type").agg(
+        pl.when(pl.col("is_toll").any()).then(pl.col("group_total").filter(pl.col("is_toll")).max())
+        .otherwise(pl.col("group_total").max()).alias("total")
+    )

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Project tasks with nothing but Python 3.11 and pip: set up, build, test, evaluate, benchmark.
+
+    python3 tasks.py build   # set up .venv and build the warehouse from seeds/
+    python3 tasks.py test    # set up .venv and run the test suite
+    python3 tasks.py eval    # extraction scores vs. gold and external benchmarks
+    python3 tasks.py bench   # extraction throughput and peak memory vs. peers
+    python3 tasks.py dev     # the Dagster UI (dagster dev) on http://127.0.0.1:3000
+
+Set-up is idempotent: the virtualenv is (re)installed only when the lock file changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+LOCKS = {"base": ROOT / "requirements.lock", "bench": ROOT / "requirements-bench.lock"}
+
+
+def run(*cmd: str | os.PathLike, env: dict | None = None) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    proc = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)
+    if proc.returncode != 0:
+        sys.exit(proc.returncode)
+
+
+def setup(*extras: str) -> None:
+    if sys.version_info[:2] != (3, 11):
+        print(f"warning: this project is pinned for Python 3.11, running {sys.version.split()[0]}", file=sys.stderr)
+    if not PY.exists():
+        print(f"creating virtualenv {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    locks = [LOCKS["base"], *(LOCKS[e] for e in extras)]
+    stamp = VENV / ".installed"
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in locks) + (ROOT / "pyproject.toml").read_bytes())
+    wanted = "\n".join([digest.hexdigest(), *sorted(extras)])
+    have = stamp.read_text() if stamp.exists() else ""
+    if all(line in have.splitlines() for line in wanted.splitlines()):
+        return
+    run(PY, "-m", "pip", "install", "--disable-pip-version-check", "-q", *sum((["-r", str(p)] for p in locks), []))
+    run(PY, "-m", "pip", "install", "--disable-pip-version-check", "-q", "--no-deps", "-e", ".")
+    stamp.write_text(wanted)
+
+
+def project_env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
+    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    (Path(env["DAGSTER_HOME"]) / "dagster.yaml").touch()
+    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def build() -> None:
+    setup()
+    env = project_env()
+    run(BIN / "dagster", "asset", "materialize", "--select", "*", "-m", "dagster_project.definitions", env=env)
+    warehouse = Path(env.get("WAREHOUSE_PATH", ROOT / "data" / "warehouse.duckdb")).resolve()
+    print(
+        f"\nWarehouse published at {warehouse}\n"
+        f"Open it read-only:  duckdb -readonly {warehouse}\n"
+        f"   or in Python:     duckdb.connect('{warehouse}', read_only=True)\n"
+        f"Tables are in schema `marts`, e.g.  select * from marts.fct_statistic limit 10;\n"
+        f"UI with lineage:    python3 tasks.py dev   (then http://127.0.0.1:3000)"
+    )
+
+
+def test(args: list[str]) -> None:
+    setup()
+    run(PY, "-m", "pytest", *args, env=project_env())
+
+
+def evaluate(args: list[str]) -> None:
+    setup()
+    run(PY, "-m", "dagster_project.evaluation", *args, env=project_env())
+
+
+def bench(args: list[str]) -> None:
+    setup("bench")
+    run(PY, "scripts/bench_extraction.py", *args, env=project_env())
+
+
+def dev(args: list[str]) -> None:
+    setup()
+    run(BIN / "dagster", "dev", *args, env=project_env())
+
+
+def main() -> None:
+    cmd, args = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("help", [])
+    if cmd == "setup":
+        setup(*args)
+    elif cmd == "build":
+        build()
+    elif cmd == "test":
+        test(args)
+    elif cmd == "eval":
+        evaluate(args)
+    elif cmd == "bench":
+        bench(args)
+    elif cmd == "dev":
+        dev(args)
+    else:
+        print(__doc__)
+        sys.exit(0 if cmd == "help" else 2)
+
+
+if __name__ == "__main__":
+    main()
