@@ -1,1 +1,0 @@
-"""geo-warehouse: geopolitical and security articles -> DuckDB analytics warehouse."""

@@ -1,1 +1,0 @@
-"""Evaluation of extraction against labelled data (own gold and external benchmarks)."""
