@@ -18,10 +18,10 @@ from dagster_project.text.numbers import NUM, parse_number
 from dagster_project.text.statistics import casualty_totals, extract_statistics
 
 
-def _totals(texts: pl.DataFrame) -> pl.DataFrame:
+def _totals(texts: pl.DataFrame, victims_only: bool) -> pl.DataFrame:
     docs = texts.select(pl.col("row_id").alias("document_id"), clean_text(pl.col("text")).alias("body_text"))
     stats = extract_statistics(docs)
-    tot = casualty_totals(stats)
+    tot = casualty_totals(stats, victims_only=victims_only)
     wide = (
         docs.select("document_id")
         .join(tot.filter(pl.col("casualty_type") == "killed").select("document_id", pl.col("total").alias("pred_killed")),
@@ -47,7 +47,8 @@ def wiki_scores(path: Path) -> dict[str, float]:
         pl.col("fatalities").cast(pl.Float64, strict=False).fill_null(0),
         pl.col("wounded").cast(pl.Float64, strict=False).fill_null(0),
     )
-    pred = _totals(df.select("row_id", "text"))
+    # Wikipedia's incident lists code victims: the attackers' own deaths are not counted.
+    pred = _totals(df.select("row_id", "text"), victims_only=True)
     df = df.join(pred, left_on="row_id", right_on="document_id")
     stated = [
         (f in _numbers_in(t), w in _numbers_in(t))
@@ -76,7 +77,8 @@ def ucdp_scores(path: Path) -> dict[str, float]:
         *[pl.col(c).cast(pl.Float64, strict=False) for c in ("fatalities", "low", "high")],
     )
     # Headlines are joined by ';' - each is its own sentence for the extractor.
-    pred = _totals(df.select("row_id", pl.col("text").str.replace_all(";", ". ")))
+    # UCDP counts every death in the event, militants' included.
+    pred = _totals(df.select("row_id", pl.col("text").str.replace_all(";", ". ")), victims_only=False)
     df = df.join(pred, left_on="row_id", right_on="document_id")
     found = df.filter(pl.col("pred_killed") > 0)
     in_range = pl.col("pred_killed").is_between(pl.col("low"), pl.col("high"))

@@ -64,11 +64,14 @@ FORMS: list[tuple[str, str]] = [
     # death toll rose to 141
     ("toll", rf"(?P<m1>(?:death toll|toll|number of (?:dead|deaths|fatalities)) (?:[a-z]+ ){{0,3}}?(?:to|of|at|reached|is|was|stood at|stands at) (?:(?P<q1>{QUAL}) )?(?P<n1>{NUM}))"),
     # eight people were killed and 20 injured / 68 people were killed and at least 165 were injured
-    ("noun_pair", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK}){{0,9}}?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?:,? and|,|;) (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM})(?P<t2>(?: {TOK}){{0,2}}?) {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
+    ("noun_pair", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK}){{0,12}}?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?:,? and|,|;) (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM})(?P<t2>(?: {TOK}){{0,2}}?) {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
     # About two-dozen people were wounded / 16 killed
-    # About two-dozen people were wounded / 16 killed. The verb must not be followed by a
-    # digit: "Two bombs killed 44 and injured 155" is active voice, read by the verb forms.
-    ("noun", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK}){{0,9}}?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?:\z|[^ \w]| [^\d ])"),
+    # 32 people and 3 suicide bombers were killed / Four military personnel and 2 civilians were killed
+    ("noun_coord", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUM})(?P<t1>(?: {TOK}){{0,4}}?)) and (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM}|an?)(?P<t2>(?: {TOK}){{0,4}}?){APPOS} {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
+    # About two-dozen people were wounded / 16 killed. An object after a bare verb means
+    # active voice ("Two bombs killed at least 100 people"): `_parse` re-reads the text
+    # from the verb on with the verb forms.
+    ("noun", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK}){{0,12}}?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?P<obj> (?:the |a group of )?(?:{QUAL} )?{NUMV}(?: {TOK}){{0,4}}(?:,? and (?:(?:{KILL}|{HURT}) )?(?:{QUAL} )?{NUM}(?: {TOK}){{0,3}})?)?"),
     # nearly 90% / 95 per cent / 28 percent
     ("percent", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{DIGITS}|{WORDNUM}) ?(?P<pct>%|per ?cent(?:age points?)?(?-u:\b)|percent(?:age points?)?(?-u:\b)))"),
     # two-thirds / about a quarter / a third of
@@ -79,7 +82,7 @@ FORMS: list[tuple[str, str]] = [
     # 110 domestic extremist attacks / more than 10 international disputes
     ("count", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{DIGITS}|{WORDNUM})(?P<t1>(?: (?:[a-z][a-z'-]*|[A-Z][A-Za-z.-]+)){{0,2}}? [a-z][a-z-]*s)){WB}"),
 ]
-_GROUPS = ["m1", "m2", "v1", "v2", "q1", "q2", "n1", "n2", "t1", "t2", "w1", "w2", "pct", "frac", "of", "cur"]
+_GROUPS = ["m1", "m2", "v1", "v2", "q1", "q2", "n1", "n2", "t1", "t2", "w1", "w2", "obj", "pct", "frac", "of", "cur"]
 # The regex engine has no look-behind, so the character before a phrase is consumed
 # (and trimmed again in `_parse`): a number after a hyphen, slash or dot ("B-52",
 # "COVID-19", "9/11") is not a figure.
@@ -95,6 +98,9 @@ _SUBJECT_STOP = (
 )
 _TIME_UNITS = r"(?i)(?:^|\s)(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|times|rounds?|miles?|kilometers?|km|percent|per|cent)$"
 _OTHER_FATE = r"(?i)(?-u:\b)(?:missing|arrested|kidnapped|abducted|taken hostage|hostages?|rescued|captured|detained|displaced|evacuated|unharmed|safe)(?-u:\b)"
+# Subjects that are the attackers, not the victims.
+PERPETRATORS = (r"(?i)(?-u:\b)(?:attackers?|assailants?|gunm[ae]n|(?:suicide )?bombers?|terrorists?|perpetrators?"
+                r"|militants?|insurgents?|jihadists?|knifem[ae]n|shooters?|hijackers?|kidnappers?)$")
 _FRACTIONS = {"half": 50.0, "third": 100 / 3, "quarter": 25.0, "fifth": 20.0}
 
 
@@ -115,7 +121,8 @@ def _casualty_type(verb: pl.Expr, word: pl.Expr, tail: pl.Expr) -> pl.Expr:
     v = verb.str.to_lowercase()
     w = pl.concat_str([word.fill_null(""), tail.fill_null("")], separator=" ").str.to_lowercase()
     return (
-        pl.when(v.str.contains("^" + KILL + "$")).then(pl.lit("killed"))
+        pl.when(w.str.contains(r"(?-u:\b)to death(?-u:\b)")).then(pl.lit("killed"))
+        .when(v.str.contains("^" + KILL + "$")).then(pl.lit("killed"))
         .when(v.str.contains("^" + HURT + "$")).then(pl.lit("injured"))
         .when(w.str.contains(r"(?-u:\b)" + NOUN_KILLED + r"(?-u:\b)")).then(pl.lit("killed"))
         .when(w.str.contains(r"(?-u:\b)" + NOUN_HURT + r"(?-u:\b)")).then(pl.lit("injured"))
@@ -135,6 +142,36 @@ def _parse(matches: pl.DataFrame) -> pl.DataFrame:
         form = pl.when(pl.col("match").str.contains("^(?i:" + re.sub(r"\?P<\w+>", "", pattern) + ")$")).then(
             pl.lit(name)).otherwise(form)
     matches = matches.with_columns(form=form).filter(pl.col("form").is_not_null())
+    parts = _extract(matches)
+    if not parts:
+        return matches.head(0).with_columns([pl.lit(None, dtype=pl.String).alias(g) for g in _GROUPS])
+    out = pl.concat(parts, how="diagonal_relaxed")
+    for g in _GROUPS:
+        if g not in out.columns:
+            out = out.with_columns(pl.lit(None, dtype=pl.String).alias(g))
+    # Active voice: "<agent> killed <object>" -> re-read from the verb with the verb forms.
+    passive = pl.col("m1").str.contains(r"(?i)(?:were|was|been|are|is|be|got|became) (?:\w+ )?\w+$")
+    active = (pl.col("form") == "noun") & pl.col("obj").is_not_null() & ~passive & pl.col("w1").str.contains(
+        "^(?i:" + KILL + "|" + HURT + ")$")
+    redo = out.filter(active).select(
+        "document_id", "match_no",
+        (pl.col("char_start") + pl.col("m1").str.len_chars() - pl.col("w1").str.len_chars()).alias("char_start"),
+        pl.concat_str(["w1", "obj"]).alias("match"),
+    )
+    redo = redo.with_columns(char_end=pl.col("char_start") + pl.col("match").str.len_chars())
+    verb_form = pl.lit(None, dtype=pl.String)
+    for name, pattern in reversed([f for f in FORMS if f[0] in ("verb_pair", "verb")]):
+        verb_form = pl.when(pl.col("match").str.contains("^(?i:" + re.sub(r"\?P<\w+>", "", pattern) + ")$")).then(
+            pl.lit(name)).otherwise(verb_form)
+    redone = _extract(redo.with_columns(form=verb_form).filter(pl.col("form").is_not_null()))
+    out = pl.concat([out.filter(~active), *redone], how="diagonal_relaxed")
+    for g in _GROUPS:
+        if g not in out.columns:
+            out = out.with_columns(pl.lit(None, dtype=pl.String).alias(g))
+    return out
+
+
+def _extract(matches: pl.DataFrame) -> list[pl.DataFrame]:
     parts = []
     for name, pattern in FORMS:
         sub = matches.filter(pl.col("form") == name)
@@ -142,13 +179,7 @@ def _parse(matches: pl.DataFrame) -> pl.DataFrame:
             continue
         sub = sub.with_columns(pl.col("match").str.extract_groups("^(?i:" + pattern + ")$").alias("g")).unnest("g")
         parts.append(sub)
-    if not parts:
-        return matches.head(0).with_columns([pl.lit(None, dtype=pl.String).alias(g) for g in _GROUPS])
-    out = pl.concat(parts, how="diagonal_relaxed")
-    for g in _GROUPS:
-        if g not in out.columns:
-            out = out.with_columns(pl.lit(None, dtype=pl.String).alias(g))
-    return out
+    return parts
 
 
 def _member_rows(parsed: pl.DataFrame) -> pl.DataFrame:
@@ -166,8 +197,10 @@ def _member_rows(parsed: pl.DataFrame) -> pl.DataFrame:
     )
     rows = pl.concat([first, second], how="diagonal_relaxed")
     ctype_own = _casualty_type(pl.col("verb").fill_null(""), pl.col("word"), pl.col("tail"))
-    ctype_first = _casualty_type(pl.col("v1").fill_null(""), pl.col("w1"), pl.col("t1"))
-    is_cas = f.is_in(["verb_pair", "verb", "toll", "noun_pair", "noun"])
+    # the first member inherits from the second in "32 people and 3 bombers were killed",
+    # the second from the first in "killing 13 U.S. soldiers and 170 Afghans"
+    ctype_first = _casualty_type(pl.col("v1").fill_null(""), pl.coalesce("w1", "w2"), pl.col("t1"))
+    is_cas = f.is_in(["verb_pair", "verb", "toll", "noun_pair", "noun_coord", "noun"])
     rows = rows.with_columns(
         casualty_type=pl.when(f == "toll").then(pl.lit("killed"))
         .when(is_cas).then(pl.coalesce(ctype_own, ctype_first)).otherwise(None),
@@ -249,15 +282,19 @@ def extract_statistics(documents: pl.DataFrame) -> pl.DataFrame:
     return rows.select(list(STAT_SCHEMA)).sort("document_id", "char_start")
 
 
-def casualty_totals(statistics: pl.DataFrame) -> pl.DataFrame:
+def casualty_totals(statistics: pl.DataFrame, victims_only: bool = True) -> pl.DataFrame:
     """Per document and casualty type, the total a reader would report.
 
     Figures in one coordinated phrase add up ("13 U.S. soldiers and 170 Afghans" = 183);
     across phrases the largest phrase total wins, because articles restate and break down
     the same toll ("26 were killed ... in total 26 were killed"); an explicit death toll wins
-    over everything. Vague figures carry no value and are ignored.
+    over everything. Vague figures carry no value and are ignored. With `victims_only`
+    the attackers' own casualties ("3 suicide bombers were killed") are left out, as
+    victim counts do; without it every death counts, as conflict-event datasets (UCDP) do.
     """
     cas = statistics.filter((pl.col("statistic_type") == "casualty") & pl.col("value").is_not_null())
+    if victims_only:
+        cas = cas.filter(~pl.col("subject").fill_null("").str.contains(PERPETRATORS))
     per_group = cas.group_by("document_id", "casualty_type", "group_id").agg(
         pl.col("value").sum().alias("group_total"), pl.col("is_total").any().alias("is_toll"))
     return per_group.group_by("document_id", "casualty_type").agg(
