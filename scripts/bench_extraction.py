@@ -16,11 +16,13 @@ One run does everything:
 3. Prints one table and the ratios against the targets (PASS / BELOW; nothing is
    asserted: the machine is shared and noisy).
 
-Peak memory: `ru_maxrss` is the process's lifetime high-water mark (printed as the
-absolute); the per-step delta is VmHWM (reset through /proc/self/clear_refs just
-before the timed run) minus VmRSS at that moment, i.e. what the step itself added on
-top of the loaded corpus. Where clear_refs is unavailable, the delta falls back to
-ru_maxrss after minus ru_maxrss before the timed run.
+Peak memory, per step process: the high-water mark VmHWM is reset through
+/proc/self/clear_refs just before the timed run (corpus loaded, warm-up done); the
+absolute peak is VmHWM after the run and the delta is that minus VmRSS before it,
+i.e. what the step itself added on top of the loaded corpus. `ru_maxrss` is recorded
+too (JSON), but on Linux it is not reliable here: a fork+exec'd child inherits the
+parent's high-water mark, so every step would report at least the driver's size.
+Where clear_refs is unavailable, the script falls back to ru_maxrss.
 """
 
 from __future__ import annotations
@@ -426,15 +428,15 @@ def run_step(name: str, corpus: Path, rows: int | None, warm_rows: int) -> dict:
     maxrss_after = _maxrss_mb()
     hwm = _hwm_mb() if hwm_ok else None
     if hwm is not None and rss_base is not None:
-        delta = hwm - rss_base
+        peak, delta = hwm, hwm - rss_base
     else:
-        delta = max(0.0, maxrss_after - maxrss_before)
+        peak, delta = maxrss_after, max(0.0, maxrss_after - maxrss_before)
     return {
         "step": name, "label": STEPS[name][0], "rows_in": docs.height, "mb": round(mb, 3),
         "seconds": round(seconds, 4), "mb_per_s": round(mb / seconds, 3) if seconds else None,
         "rows_out": produced, "setup_seconds": round(setup_s, 3),
         "rss_baseline_mb": round(rss_base, 1) if rss_base is not None else None,
-        "peak_delta_mb": round(delta, 1), "ru_maxrss_before_mb": round(maxrss_before, 1),
+        "peak_delta_mb": round(delta, 1), "peak_rss_mb": round(peak, 1), "ru_maxrss_before_mb": round(maxrss_before, 1),
         "ru_maxrss_mb": round(maxrss_after, 1), "hwm_reset": hwm_ok, **extra,
     }
 
@@ -526,7 +528,7 @@ def main() -> None:
             table.append((r["label"], "-", "FAILED", "-", "-", "-", "-", "-"))
             continue
         table.append((r["label"], f"{r['mb']:.1f}", f"{r['seconds']:.2f}", f"{r['mb_per_s']:.2f}",
-                      f"{r['peak_delta_mb']:.0f}", f"{r['ru_maxrss_mb']:.0f}", f"{r['rows_out']:,}",
+                      f"{r['peak_delta_mb']:.0f}", f"{r['peak_rss_mb']:.0f}", f"{r['rows_out']:,}",
                       f"{r['setup_seconds']:.2f}"))
     widths = [max(len(str(row[i])) for row in [header, *table]) for i in range(len(header))]
     fmt = "  ".join(["{:<%d}" % widths[0]] + ["{:>%d}" % w for w in widths[1:]])
@@ -545,7 +547,7 @@ def main() -> None:
     if "datefinder" in results and results["datefinder"].get("errors"):
         print(f"  datefinder raised on {results['datefinder']['errors']} documents (counted, skipped)")
     print("  peak ΔRSS = VmHWM during the timed run minus VmRSS before it (corpus loaded, warmed up); "
-          "peak RSS = ru_maxrss of the step's process")
+          "peak RSS = that VmHWM (absolute, per step process)")
 
     # ---- ratios
     def ok(*names):

@@ -71,7 +71,7 @@ FORMS: list[tuple[str, str]] = [
     # About two-dozen people were wounded / 16 killed. An object after a bare verb means
     # active voice ("Two bombs killed at least 100 people"): `_parse` re-reads the text
     # from the verb on with the verb forms.
-    ("noun", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK}){{0,12}}?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?P<obj> (?:the |a group of )?(?:{QUAL} )?{NUMV}(?: {TOK}){{0,4}}(?:,? and (?:(?:{KILL}|{HURT}) )?(?:{QUAL} )?{NUM}(?: {TOK}){{0,3}})?)?"),
+    ("noun", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK}){{0,12}}?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?P<obj> (?:the |a group of )?(?:{QUAL} )?{NUMV}(?: {TOK}){{0,4}}?(?:,? and (?:(?:{KILL}|{HURT}) )?(?:{QUAL} )?{NUM}(?: {TOK}){{0,3}})?)?"),
     # nearly 90% / 95 per cent / 28 percent
     ("percent", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{DIGITS}|{WORDNUM}) ?(?P<pct>%|per ?cent(?:age points?)?(?-u:\b)|percent(?:age points?)?(?-u:\b)))"),
     # two-thirds / about a quarter / a third of
