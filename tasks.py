@@ -55,7 +55,9 @@ def project_env() -> dict:
     env = dict(os.environ)
     env.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    (Path(env["DAGSTER_HOME"]) / "dagster.yaml").touch()
+    conf = Path(env["DAGSTER_HOME"]) / "dagster.yaml"
+    if not conf.exists():  # no network here: don't try to send telemetry
+        conf.write_text("telemetry:\n  enabled: false\n")
     env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
     return env
 
@@ -67,7 +69,7 @@ def build() -> None:
     warehouse = Path(env.get("WAREHOUSE_PATH", ROOT / "data" / "warehouse.duckdb")).resolve()
     print(
         f"\nWarehouse published at {warehouse}\n"
-        f"Open it read-only:  duckdb -readonly {warehouse}\n"
+        f"Open it read-only:  {BIN / 'duckdb'} -readonly {warehouse}   (DuckDB 1.4 CLI)\n"
         f"   or in Python:     duckdb.connect('{warehouse}', read_only=True)\n"
         f"Tables are in schema `marts`, e.g.  select * from marts.fct_statistic limit 10;\n"
         f"UI with lineage:    python3 tasks.py dev   (then http://127.0.0.1:3000)"
