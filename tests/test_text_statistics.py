@@ -1,0 +1,276 @@
+"""dagster_project.text.statistics and .numbers: casualties, percentages, money and counts.
+
+Sentences are copied from the seed documents (quotes folded as normalize.clean_text does);
+"killed at least 55 people and injured 94" is the pattern named in statistics.py.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from dagster_project.text.ingest import ingest_folder
+from dagster_project.text.normalize import assemble_articles
+from dagster_project.text.numbers import parse_number, qualifier_of
+from dagster_project.text.statistics import STAT_SCHEMA, casualty_totals, extract_statistics
+from support import SEEDS_DIR, assert_offsets, docs_frame
+
+FIELDS = ("statistic_type", "value", "qualifier", "casualty_type", "subject", "surface_text")
+
+
+def stats(text: str) -> list[dict]:
+    docs = docs_frame(text)
+    out = extract_statistics(docs)
+    assert out.schema == pl.Schema(STAT_SCHEMA)
+    assert_offsets(out, docs)
+    return out.to_dicts()
+
+
+def rows(text: str, statistic_type: str | None = None) -> list[tuple]:
+    return [tuple(r[f] for f in FIELDS) for r in stats(text)
+            if statistic_type is None or r["statistic_type"] == statistic_type]
+
+
+def casualties(text: str) -> list[tuple]:
+    return rows(text, "casualty")
+
+
+# --- casualties -----------------------------------------------------------------------------
+
+
+def test_killing_six_people():
+    text = ("The Islamic State's Khorasan Province (ISKP) attacked the Russian embassy in Afghanistan with a "
+            "suicide bomber on 5 September, killing six people, including a senior diplomat, identified by the "
+            "Investigative Committee of Russia as Second Secretary Mikhail Shakh, plus a Russian security guard "
+            "and four Afghans.")
+    assert casualties(text) == [("casualty", 6.0, "exact", "killed", "people", "killing six people")]
+    start = text.index("killing six people")
+    assert [(r["char_start"], r["char_end"]) for r in stats(text) if r["statistic_type"] == "casualty"] == [
+        (start, start + len("killing six people"))]
+
+
+def test_about_two_dozen_wounded():
+    text = "About two-dozen people were wounded in the attack, according to Al-Naba."
+    assert casualties(text) == [
+        ("casualty", 24.0, "approximate", "injured", "people", "About two-dozen people were wounded")]
+
+
+def test_coordinated_victims_become_two_rows():
+    text = ("The horrific terrorist attack against the Crocus concert hall in Moscow has been claimed by the Islamic "
+            "State Khorasan Province (ISKP), the same Afghanistan-based terrorist group that bombed the Kabul "
+            "airport's Abbey Gate in August 2021, killing 13 U.S. soldiers and 170 Afghans.")
+    out = [r for r in stats(text) if r["statistic_type"] == "casualty"]
+    assert [tuple(r[f] for f in FIELDS) for r in out] == [
+        ("casualty", 13.0, "exact", "killed", "U.S. soldiers", "killing 13 U.S. soldiers"),
+        ("casualty", 170.0, "exact", "killed", "Afghans", "170 Afghans"),
+    ]
+    assert out[0]["group_id"] == out[1]["group_id"]  # one phrase: they add up
+    totals = casualty_totals(pl.DataFrame(out, schema=STAT_SCHEMA))
+    assert totals.select("casualty_type", "total").rows() == [("killed", 183.0)]
+
+
+def test_killed_and_injured_in_one_sentence():
+    text = ("Although Defense Minister, Bismillah Khan, escaped unharmed by the two vehicle-borne IEDs and "
+            "subsequent gunfight that erupted late on August 3rd, eight people were killed and 20 injured in the "
+            "battle.")
+    assert casualties(text) == [
+        ("casualty", 8.0, "exact", "killed", "people", "eight people were killed"),
+        ("casualty", 20.0, "exact", "injured", None, "20 injured"),
+    ]
+
+
+def test_a_group_of_over_200_taliban_fighters():
+    text = "In a notable strike, a B-52 bomber killed a group of over 200 Taliban fighters in Sheberghan, Jowzan Province."
+    out = casualties(text)
+    assert out == [("casualty", 200.0, "at_least", "killed", "Taliban fighters",
+                    "killed a group of over 200 Taliban fighters")]
+    assert not any(r["value"] == 52.0 for r in stats(text))  # "B-52" is not a figure
+
+
+def test_killed_at_least_and_injured():
+    text = "A suicide bomber killed at least 55 people and injured 94 others at a rally in Bajaur."
+    out = casualties(text)
+    assert [(r[1], r[2], r[3]) for r in out] == [(55.0, "at_least", "killed"), (94.0, "exact", "injured")]
+    assert out[0][5] == "killed at least 55 people"
+    assert out[1][5].startswith("injured 94")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG statistics: a number written in words with 'and' is split into two coordinated figures. "
+    "extract_statistics on 'One hundred and fifty people were killed in the blast.' returns two killed rows, "
+    "100 ('One hundred', subject None) and 50 ('fifty people were killed'); 'killing one hundred and fifty "
+    "people' gives 100 + 50 the same way (verb_pair). parse_number('one hundred and fifty') is 150 and WORDNUM "
+    "accepts the phrase, but the coordination forms (verb_pair, noun_coord) come first in the alternation and "
+    "read ' and ' as a second member. casualty_totals happens to add them back up, but fct_statistic has two "
+    "wrong rows for one figure."))
+@pytest.mark.parametrize("text", [
+    "One hundred and fifty people were killed in the blast.",
+    "The suicide bomber attacked the rally, killing one hundred and fifty people.",
+])
+def test_number_words_with_and_are_one_figure(text):
+    assert [(r[1], r[3]) for r in casualties(text)] == [(150.0, "killed")]
+
+
+def test_vague_figures_have_no_value():
+    text = ("Amid these offensives, US and Afghan planes continue to batter Taliban positions, killing hundreds of "
+            "fighters and causing fires throughout various cities.")
+    assert casualties(text) == [("casualty", None, "vague", "killed", "fighters", "killing hundreds of fighters")]
+
+
+def test_killing_nearly_200_people():
+    text = ("One such ISKP operative was the suicide bomber who attacked the Kabul International Airport during the "
+            "NATO withdrawal, killing nearly 200 people.")
+    assert casualties(text) == [("casualty", 200.0, "approximate", "killed", "people", "killing nearly 200 people")]
+
+
+@pytest.mark.parametrize("text", [
+    # ages, sizes and durations glued to a hyphen are never casualty figures
+    "Afghan youth Hekmatullah Sharifi, a 19-year-old boy from Balucha Village - Badakhshan province of Afghanistan "
+    "was tragically shot and killed by the Iranian patrol police at the Afghan-Iran border.",
+    "Evidence confirms that Hekmat died at 5:00 AM on 5/8/1400 after surgery in response to the attack at a "
+    "200-bed hospital in Nimroz province.",
+    "As the Trump administration weighs whether to send more troops to Afghanistan, the 16-year war is in a bloody "
+    "stalemate, with few signs pointing toward a negotiated peace settlement with the Taliban.",
+    "As NATO's 20-year campaign in Afghanistan comes to an end and the Taliban escalate their nationwide offensive, "
+    "Qatar remains the most privileged actor among the Persian Gulf States.",
+    "Unfortunately, the Taliban's next attack succeeded, killing the top media and information officer in a "
+    "roadside ambush in Kabul.",
+    "The Russians have increased their supply of equipment and small arms to the Taliban over the past 18 months.",
+], ids=["19-year-old", "200-bed", "16-year-war", "20-year-campaign", "no-number", "duration"])
+def test_no_casualty(text):
+    assert casualties(text) == []
+    assert not any(r["value"] in (19.0, 200.0, 16.0, 20.0, 18.0) for r in stats(text))
+
+
+# --- percentages ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,value,qualifier,surface", [
+    ("In 2016, social media played a role in the radicalization processes of nearly 90% of the extremists.",
+     90.0, "approximate", "nearly 90%"),
+    ("2017: By 2017 ISIL had lost 95 per cent of their territory, but remained a threat in mainly Syria and Iraq.",
+     95.0, "exact", "95 per cent"),
+    ("According to The National Center for PTSD, it is estimated \"that 28 percent of people who have witnessed a "
+     "mass shooting develop post-traumatic stress disorder (PTSD)", 28.0, "exact", "28 percent"),
+])
+def test_percentages(text, value, qualifier, surface):
+    out = rows(text, "percentage")
+    assert out == [("percentage", value, qualifier, None, None, surface)]
+    assert {r["unit"] for r in stats(text) if r["statistic_type"] == "percentage"} == {"percent"}
+
+
+def test_fractions_are_percentages():
+    text = ("In 2020, the Center for Strategic and International Studies (CSIS) recorded 110 domestic extremist "
+            "attacks. Of those, two-thirds were from the far-right and about a quarter from the far-left.")
+    assert rows(text, "percentage") == [
+        ("percentage", 66.67, "exact", None, None, "two-thirds"),
+        ("percentage", 25.0, "approximate", None, None, "about a quarter"),
+    ]
+    text = ("it is estimated \"that 28 percent of people who have witnessed a mass shooting develop post-traumatic "
+            "stress disorder (PTSD) and about a third develop acute stress disorder.\"")
+    assert rows(text, "percentage")[-1] == ("percentage", 33.33, "approximate", None, None, "about a third")
+
+
+# --- money and counts -------------------------------------------------------------------------
+
+
+def test_money():
+    text = ("Towards the end of the Trump administration, DHS was provided with around $500,000 for a project at "
+            "American University to study the \"growing threat of violent white supremacist extremist "
+            "disinformation.\"")
+    out = [r for r in stats(text) if r["statistic_type"] == "money"]
+    assert [(r["value"], r["qualifier"], r["unit"], r["surface_text"]) for r in out] == [
+        (500000.0, "approximate", "USD", "around $500,000")]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG statistics money form: the comment in FORMS documents 'US$ 3 million', but the regex requires the "
+    "digits right after the currency symbol, so extract_statistics on 'It cost US$ 3 million.' finds nothing "
+    "(only 'US$3 million' matches). Allow an optional space after the symbol: (?P<cur>US\\$|\\$|€|£|USD|EUR) ?"))
+def test_money_with_space_after_symbol():
+    assert [(r["value"], r["unit"]) for r in stats("Russia pledged US$ 3 million in humanitarian aid.")
+            if r["statistic_type"] == "money"] == [(3_000_000.0, "USD")]
+
+
+def test_counts():
+    text = ("In 2020, the Center for Strategic and International Studies (CSIS) recorded 110 domestic extremist "
+            "attacks.")
+    assert rows(text, "count") == [("count", 110.0, "exact", None, "domestic extremist attacks",
+                                    "110 domestic extremist attacks")]
+    text = "Since 2008, the Gulf country has mediated in more than 10 international disputes."
+    assert rows(text, "count") == [("count", 10.0, "at_least", None, "international disputes",
+                                    "more than 10 international disputes")]
+    assert rows(text, "casualty") == []
+
+
+def test_years_and_durations_are_not_counts():
+    text = ("Since 2008, the Gulf country has mediated in disputes over 18 months and 3 years, and in 2015 "
+            "reconciled the rival Tebu and Tuareg tribes in Libya.")
+    assert rows(text, "count") == []
+
+
+# --- whole documents ----------------------------------------------------------------------------
+
+
+def test_empty_and_figureless_documents():
+    assert stats("Officially, Russia continues to label the Taliban a terrorist organization.") == []
+    assert extract_statistics(docs_frame()).height == 0
+
+
+def test_ids_are_deterministic_and_unique():
+    docs = docs_frame("killing 13 U.S. soldiers and 170 Afghans", "eight people were killed and 20 injured")
+    a, b = extract_statistics(docs), extract_statistics(docs.reverse())
+    assert a.sort("statistic_id").equals(b.sort("statistic_id"))
+    assert a["statistic_id"].is_unique().all()
+
+
+def test_seed_statistics():
+    raw, _ = ingest_folder(SEEDS_DIR)
+    docs = assemble_articles(raw)
+    out = extract_statistics(docs)
+    assert_offsets(out, docs)
+    assert out["statistic_id"].is_unique().all()
+    cas = out.filter(pl.col("statistic_type") == "casualty")
+    assert not cas["surface_text"].str.contains(r"year-old|-bed|-year").any()
+    assert cas["casualty_type"].is_in(["killed", "injured"]).all()
+    found = set(out.select("statistic_type", "value", "surface_text").iter_rows())
+    for expected in [
+        ("casualty", 6.0, "killing six people"),
+        ("casualty", 24.0, "About two-dozen people were wounded"),
+        ("casualty", 13.0, "killing 13 U.S. soldiers"),
+        ("casualty", 170.0, "170 Afghans"),
+        ("casualty", 8.0, "eight people were killed"),
+        ("casualty", 20.0, "20 injured"),
+        ("casualty", 200.0, "killed a group of over 200 Taliban fighters"),
+        ("percentage", 90.0, "nearly 90%"),
+        ("percentage", 95.0, "95 per cent"),
+        ("percentage", 28.0, "28 percent"),
+        ("percentage", 66.67, "two-thirds"),
+        ("percentage", 25.0, "about a quarter"),
+        ("percentage", 33.33, "about a third"),
+        ("money", 500000.0, "around $500,000"),
+        ("count", 110.0, "110 domestic extremist attacks"),
+        ("count", 10.0, "more than 10 international disputes"),
+    ]:
+        assert expected in found, expected
+
+
+# --- numbers ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,value", [
+    ("six", 6.0), ("two-dozen", 24.0), ("half a dozen", 6.0), ("a dozen", 12.0), ("170", 170.0),
+    ("1,200", 1200.0), ("3.5 million", 3_500_000.0), ("500,000", 500_000.0), ("twenty-one", 21.0),
+    ("a hundred and two", 102.0), ("two thousand", 2000.0), ("Thirteen", 13.0),
+    ("hundreds", None), ("dozens", None), ("tens of thousands", None), ("several hundred", None), ("many", None),
+])
+def test_parse_number(text, value):
+    assert parse_number(text) == value
+
+
+@pytest.mark.parametrize("word,qualifier", [
+    ("nearly", "approximate"), ("About", "approximate"), ("over", "at_least"), ("more than", "at_least"),
+    ("at least", "at_least"), ("up to", "at_most"), ("fewer than", "at_most"), ("another", "exact"), (None, "exact"),
+])
+def test_qualifier_of(word, qualifier):
+    assert qualifier_of(word) == qualifier
