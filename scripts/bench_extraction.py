@@ -544,6 +544,11 @@ def main() -> None:
         s = results["stage"]
         print("  stage breakdown: " + ", ".join(
             f"{k} {s[f'{k}_seconds']:.2f} s ({s[f'{k}_rows']:,} rows)" for k in ("gazetteer", "statistics", "dates")))
+    for ours, peer in (("gazetteer", "aho"), ("gazetteer_small", "spacy")):
+        if ours in results and peer in results and "error" not in results[ours] and "error" not in results[peer]:
+            a, b = results[ours]["rows_out"], results[peer]["rows_out"]
+            print(f"  same job check: {STEPS[peer][0].split(') ')[1]} found {b:,} mentions, "
+                  f"extract_actor_mentions {a:,} on the same text ({(b - a) / a:+.2%})")
     if "datefinder" in results and results["datefinder"].get("errors"):
         print(f"  datefinder raised on {results['datefinder']['errors']} documents (counted, skipped)")
     print("  peak ΔRSS = VmHWM during the timed run minus VmRSS before it (corpus loaded, warmed up); "
@@ -586,9 +591,9 @@ def main() -> None:
                        _verdict(f >= TARGETS["gazetteer_vs_spacy"]), f))
     if ratios:
         print()
-        w0 = max(len(r[0]) for r in ratios)
-        w1 = max(len(r[1]) for r in ratios)
-        w2 = max(len(r[2]) for r in ratios)
+        w0 = max(len("ratio (same run)"), *(len(r[0]) for r in ratios))
+        w1 = max(len("measured"), *(len(r[1]) for r in ratios))
+        w2 = max(len("target"), *(len(r[2]) for r in ratios))
         print(f"{'ratio (same run)':<{w0}}  {'measured':>{w1}}  {'target':<{w2}}  verdict")
         for name, val, tgt, verdict, _ in ratios:
             print(f"{name:<{w0}}  {val:>{w1}}  {tgt:<{w2}}  {verdict}")

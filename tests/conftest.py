@@ -5,7 +5,8 @@
 seeds/ plus a few bad files, into a temporary pipeline database and warehouse file
 (DOCUMENTS_DIR, DUCKDB_PATH and WAREHOUSE_PATH point there for the whole session, and the
 resources are also constructed explicitly with those paths, so the import order of
-`dagster_project.definitions` never matters and the repository's data/ is never touched).
+`dagster_project.definitions` never matters and the repository's data/ is never touched;
+DBT_TARGET_PATH and DBT_LOG_PATH keep dbt's run artifacts out of dbt/target and dbt/logs).
 
 `rebuilt_warehouse` materializes everything a second time, into the same paths, while two
 readers hold the published file open (a Python read-only connection that keeps querying,
@@ -117,6 +118,9 @@ def warehouse_paths(tmp_path_factory) -> WarehousePaths:
     mp.setenv("DUCKDB_PATH", str(paths.pipeline_db))
     mp.setenv("WAREHOUSE_PATH", str(paths.warehouse))
     mp.setenv("DAGSTER_HOME", str(dagster_home))
+    # dbt's run artifacts and logs go to the temporary folder too, not into dbt/target and dbt/logs
+    mp.setenv("DBT_TARGET_PATH", str(root / "dbt_target"))
+    mp.setenv("DBT_LOG_PATH", str(root / "dbt_logs"))
     yield paths
     mp.undo()
 

@@ -81,19 +81,17 @@ def test_cp1252_seed_text_is_decoded_to_the_same_characters():
     assert verdict.text == text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG ingest.decode_bytes: a cp1252 / latin-1 file with Western-European accented letters is decoded with "
-    "the wrong code page. charset_normalizer's best() guess wins (cp1257 or cp1250), so "
-    "decode_bytes('Russia’s presidential envoy to Afghanistan, Zamir Kabulov, met diplomats in Genève.'"
-    ".encode('cp1252')) returns encoding 'cp1250' and text '... in Genčve.'; 'déjà vu' becomes 'déją vu', "
-    "'très' becomes 'trčs', 'São' becomes 'Săo'. The mojibake reaches normalized_documents and dim_document "
-    "with no warning. A fix: after UTF-8 fails, try cp1252 (strict) before the statistical guess, or prefer "
-    "cp1252 among the guesses that decode cleanly."))
 @pytest.mark.parametrize("text", [
     "Russia’s presidential envoy to Afghanistan, Zamir Kabulov, met diplomats in Genève.",
     CP1252_TEXT,
 ], ids=["one-sentence", "article"])
 def test_cp1252_accented_letters_survive(text):
+    """charset_normalizer's best() guess wins, and for English text with a few Western-European
+    accents it is cp1257 or cp1250: decode_bytes('Russia’s presidential envoy to Afghanistan,
+    Zamir Kabulov, met diplomats in Genève.'.encode('cp1252')) returns encoding 'cp1250' and
+    '... in Genčve.'; 'déjà vu' becomes 'déją vu', 'très' 'trčs', 'São' 'Săo'. The mojibake
+    reaches normalized_documents and dim_document without any warning. Fix: after strict UTF-8
+    fails, try strict cp1252 before the statistical guess (or prefer cp1252 among the guesses)."""
     verdict = decode_bytes(text.encode("cp1252"))
     assert verdict.text == text
     assert verdict.encoding in ("cp1252", "windows-1252", "latin_1", "iso8859_1", "iso8859_15")

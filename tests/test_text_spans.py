@@ -76,15 +76,12 @@ def test_null_text_gives_no_match():
     assert out.select("document_id", "match", "char_start", "char_end").rows() == [("b", "TTP", 0, 3)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG spans.find_spans: a pattern without regex metacharacters is treated by polars' str.replace_all as a "
-    "literal, and then the replacement '\\x00${0}\\x01' is inserted verbatim instead of expanding ${0}: "
-    "find_spans(pl.DataFrame({'document_id': ['a'], 'body_text': ['Kabul airport Kabul']}), 'Kabul') "
-    "returns match '${0}' at (0, 4) and (13, 17) instead of 'Kabul' at (0, 5) and (14, 19). Production "
-    "patterns always contain metacharacters ((?-u:\\b), alternations), so the pipeline is not affected "
-    "today, but the helper is wrong for a plain-word pattern (e.g. a one-alias gazetteer whose alias has no "
-    "word character at its ends). Fix: wrap the pattern as '(?:' + pattern + ')' before replace_all."))
 def test_literal_pattern():
+    """polars' str.replace_all treats a pattern without regex metacharacters as a literal and
+    then inserts the replacement '\\x00${0}\\x01' verbatim: find_spans(frame with 'Kabul airport
+    Kabul', 'Kabul') returns match '${0}' at (0, 4) and (13, 17). Production patterns always
+    contain metacharacters ((?-u:\\b), alternations), so the pipeline is not affected today.
+    Fix: wrap the pattern as '(?:' + pattern + ')' in find_spans."""
     out = spans(["Kabul airport Kabul"], "Kabul")
     assert out.select("match", "char_start", "char_end").rows() == [("Kabul", 0, 5), ("Kabul", 14, 19)]
 

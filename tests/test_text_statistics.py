@@ -96,18 +96,16 @@ def test_killed_at_least_and_injured():
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "BUG statistics: a number written in words with 'and' is split into two coordinated figures. "
-    "extract_statistics on 'One hundred and fifty people were killed in the blast.' returns two killed rows, "
-    "100 ('One hundred', subject None) and 50 ('fifty people were killed'); 'killing one hundred and fifty "
-    "people' gives 100 + 50 the same way (verb_pair). parse_number('one hundred and fifty') is 150 and WORDNUM "
-    "accepts the phrase, but the coordination forms (verb_pair, noun_coord) come first in the alternation and "
-    "read ' and ' as a second member. casualty_totals happens to add them back up, but fct_statistic has two "
-    "wrong rows for one figure."))
+    "BUG: 'One hundred and fifty people were killed' gives two rows (100 and 50) instead of 150"))
 @pytest.mark.parametrize("text", [
     "One hundred and fifty people were killed in the blast.",
     "The suicide bomber attacked the rally, killing one hundred and fifty people.",
 ])
 def test_number_words_with_and_are_one_figure(text):
+    """parse_number('one hundred and fifty') is 150 and WORDNUM accepts the phrase, but the
+    coordination forms (verb_pair, noun_coord) come first in the alternation and read ' and ' as a
+    second member: 'One hundred' (subject None) and 'fifty people were killed'. casualty_totals
+    happens to add them back up, but fct_statistic holds two wrong rows for one figure."""
     assert [(r[1], r[3]) for r in casualties(text)] == [(150.0, "killed")]
 
 
@@ -183,11 +181,9 @@ def test_money():
         (500000.0, "approximate", "USD", "around $500,000")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG statistics money form: the comment in FORMS documents 'US$ 3 million', but the regex requires the "
-    "digits right after the currency symbol, so extract_statistics on 'It cost US$ 3 million.' finds nothing "
-    "(only 'US$3 million' matches). Allow an optional space after the symbol: (?P<cur>US\\$|\\$|€|£|USD|EUR) ?"))
 def test_money_with_space_after_symbol():
+    """The money regex needs the digits right after the symbol (only 'US$3 million' matches);
+    allow an optional space: (?P<cur>US\\$|\\$|€|£|USD|EUR) ?"""
     assert [(r["value"], r["unit"]) for r in stats("Russia pledged US$ 3 million in humanitarian aid.")
             if r["statistic_type"] == "money"] == [(3_000_000.0, "USD")]
 

@@ -160,10 +160,6 @@ def test_utf16_and_cp1252_files_are_decoded_into_documents(wh):
     assert "Zamir Kabulov, cited Moscow's successful resolution" in body
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG ingest.decode_bytes (see test_text_ingest.test_cp1252_accented_letters_survive): the cp1252 file is "
-    "decoded as cp1257/cp1250, so dim_document has 'A View from Genčve', 'déją vu', 'trčs sérieux' and "
-    "source_encoding 'cp1257' instead of 'Genève', 'déjà vu', 'très', 'cp1252'."))
 def test_cp1252_accents_reach_the_warehouse_intact(wh):
     encoding, title, body = query(wh, "select source_encoding, title, body_text from marts.dim_document "
                                       "where source_file = ?", [CP1252_FILE])[0]

@@ -63,8 +63,9 @@ def publish_snapshot(source: os.PathLike, target: os.PathLike, schema: str = PUB
     con = duck.connect(config=DUCKDB_CONFIG)
     counts: dict[str, int] = {}
     try:
-        con.execute(f"attach '{os.fspath(source)}' as src (read_only)")
-        con.execute(f"attach '{tmp}' as dst (storage_version '{PUBLISHED_STORAGE_VERSION}')")
+        src_path, dst_path = (str(p).replace("'", "''") for p in (os.fspath(source), tmp))
+        con.execute(f"attach '{src_path}' as src (read_only)")
+        con.execute(f"attach '{dst_path}' as dst (storage_version '{PUBLISHED_STORAGE_VERSION}')")
         con.execute(f"create schema dst.{schema}")
         tables = con.execute(
             "select table_name, comment from duckdb_tables() where database_name = 'src' and schema_name = ? "

@@ -102,11 +102,14 @@ def _year_expr(col: str) -> pl.Expr:
 
 
 def _mk_date(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
-    return pl.date(y, m, d)
+    """A date, or null for an impossible one ("31 September"): a typo never fails a run."""
+    text = pl.concat_str([y.cast(pl.String), m.cast(pl.String).str.zfill(2), d.cast(pl.String).str.zfill(2)],
+                         separator="-")
+    return text.str.to_date("%Y-%m-%d", strict=False)
 
 
 def _month_end(y: pl.Expr, m: pl.Expr) -> pl.Expr:
-    return pl.date(y, m, 1).dt.month_end()
+    return _mk_date(y, m, pl.lit(1)).dt.month_end()
 
 
 def _part_bounds(part: pl.Expr, cuts: tuple[int, int, int, int], base: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -207,7 +210,7 @@ def resolve(members: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
         .when(f == "iso").then(_mk_date(yr, pl.col("mn").cast(pl.Int32), _day_expr("d")))
         .when(hijri).then(_mk_date(yr + 621, pl.lit(3), pl.lit(21)))
         .when(f == "numeric").then(_mk_date(yr, numeric_mon, numeric_day))
-        .when(f == "nine_eleven").then(pl.date(2001, 9, 11))
+        .when(f == "nine_eleven").then(_mk_date(pl.lit(2001), pl.lit(9), pl.lit(11)))
         .when(f == "part_decade").then(_mk_date(yrs_lo, pl.lit(1), pl.lit(1)))
         .when(f == "part_m_y").then(_mk_date(yr, mon, m_lo))
         .when(f == "part_m").then(_mk_date(yr, mon, m_lo))
@@ -298,7 +301,8 @@ def extract_dates(documents: pl.DataFrame) -> pl.DataFrame:
 def parse_standalone_date(text: str) -> date | None:
     """Parse a line that is a full date ("15 September 2022", "- January 15, 2018")."""
     t = text.strip(" -–—•|")
-    t = re.sub(r"(?i)^(?:published|posted|updated|date)\s*:?\s*|^on\s+", "", t)
+    t = re.sub(r"(?i)^(?:published|posted|updated|date)\s*:?\s*", "", t)
+    t = re.sub(r"(?i)^on\s+", "", t)
     t = re.sub(r"(?i)^(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+", "", t)
     m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})", t)
     if m:

@@ -82,9 +82,17 @@ def decode_bytes(data: bytes) -> Verdict:
         return _check_text(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data[: 1024 * 1024]).best()
+    guesses = from_bytes(data[: 1024 * 1024])
+    best = guesses.best()
     if best is None or best.encoding is None:
         return Verdict(None, None, "undecodable", "not UTF-8 and no plausible encoding found")
+    # Short Western texts are ambiguous between the cp125x code pages; when Windows-1252
+    # is among the plausible readings, it is by far the most common on the web.
+    if any(g.encoding in ("cp1252", "latin_1", "iso8859_15") for g in guesses):
+        try:
+            return _check_text(data.decode("cp1252"), "cp1252")
+        except UnicodeDecodeError:
+            pass
     try:
         text = data.decode(best.encoding)
     except (UnicodeDecodeError, LookupError) as exc:

@@ -43,7 +43,6 @@ NORMALIZED_SCHEMA = {
 QUOTE_FOLD = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-    "\u00ab": '"', "\u00bb": '"',
 }
 
 
@@ -53,8 +52,10 @@ def clean_text(expr: pl.Expr) -> pl.Expr:
         expr.str.replace_all("\r\n?", "\n")
         .str.normalize("NFKC")
         .str.replace_many(list(QUOTE_FOLD), list(QUOTE_FOLD.values()))
-        # zero-width characters, soft hyphens, BOMs, and C0/C1 controls other than \n
-        .str.replace_all(r"[\u200b-\u200f\u2060\ufeff\u00ad\x00-\x09\x0b-\x1f\x7f-\x9f]", " ")
+        # soft hyphens, zero-width characters and BOMs join words: remove them;
+        # C0/C1 controls other than \n separate words: make them spaces
+        .str.replace_all(r"[\u00ad\u200b-\u200d\u2060\ufeff]", "")
+        .str.replace_all(r"[\u200e\u200f\x00-\x09\x0b-\x1f\x7f-\x9f]", " ")
         .str.replace_all(r"(?s)\[interstitial_link[^\]]*\].*?\[/interstitial_link\]", "")
         .str.replace_all(r"\[/?interstitial_link[^\]]*\]", "")
         .str.replace_all(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+", " ")
@@ -199,7 +200,8 @@ def _cosine(a: Counter, b: Counter) -> float:
 
 # A heading starts a new article when the prose after it shares less vocabulary with the
 # prose before it than this (TextTiling-style lexical cohesion, Hearst 1997). Subheadings
-# inside one article score well above it; see tests/test_normalize.py for measured values.
+# inside one article score well above it; the seeds' headings
+# and subheadings in tests/test_text_normalize.py are split (or not) by it.
 NEW_ARTICLE_COHESION = 0.12
 _WINDOW_WORDS = 250
 # Lexical cohesion needs enough text on the left to mean anything: a short intro

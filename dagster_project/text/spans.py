@@ -29,7 +29,8 @@ def find_spans(frame: pl.LazyFrame | pl.DataFrame, pattern: str, *, id_col: str 
     pieces = (
         lf.select(
             id_col,
-            pl.col(text_col).str.replace_all(pattern, f"{_OPEN}${{0}}{_CLOSE}").str.split(_OPEN).alias("piece"),
+            # (?:...) keeps polars from treating a metacharacter-free pattern as a literal
+            pl.col(text_col).str.replace_all(f"(?:{pattern})", f"{_OPEN}${{0}}{_CLOSE}").str.split(_OPEN).alias("piece"),
         )
         .explode("piece")
         .with_columns(piece_no=pl.int_range(pl.len()).over(id_col))

@@ -67,7 +67,7 @@ FORMS: list[tuple[str, str]] = [
     ("noun_pair", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK}){{0,12}}?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?:,? and|,|;) (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM})(?P<t2>(?: {TOK}){{0,2}}?) {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
     # About two-dozen people were wounded / 16 killed
     # 32 people and 3 suicide bombers were killed / Four military personnel and 2 civilians were killed
-    ("noun_coord", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUM})(?P<t1>(?: {TOK}){{0,4}}?)) and (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM}|an?)(?P<t2>(?: {TOK}){{0,4}}?){APPOS} {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
+    ("noun_coord", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUM})(?P<t1>(?: {TOK}){{1,4}}?)) and (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM}|an?)(?P<t2>(?: {TOK}){{0,4}}?){APPOS} {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
     # About two-dozen people were wounded / 16 killed. An object after a bare verb means
     # active voice ("Two bombs killed at least 100 people"): `_parse` re-reads the text
     # from the verb on with the verb forms.
@@ -77,7 +77,7 @@ FORMS: list[tuple[str, str]] = [
     # two-thirds / about a quarter / a third of
     ("fraction", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<frac>(?:two|three|four)[- ](?:thirds|quarters|fifths)|(?:a|one)[- ](?:half|third|quarter|fifth)|half)(?P<of> of)?){WB}"),
     # $500,000 / US$ 3 million / 20 million dollars
-    ("money", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<cur>US\$|\$|€|£|USD ?|EUR ?)(?P<n1>{DIGITS}(?: ?(?:million|billion|thousand|bn|mn|m|k)(?-u:\b))?))"),
+    ("money", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<cur>US\$|\$|€|£|USD|EUR) ?(?P<n1>{DIGITS}(?: ?(?:million|billion|thousand|bn|mn|m|k)(?-u:\b))?))"),
     ("money_words", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUM}) (?P<cur>dollars|euros|pounds|afghanis|rupees|roubles|rubles))"),
     # 110 domestic extremist attacks / more than 10 international disputes
     ("count", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{DIGITS}|{WORDNUM})(?P<t1>(?: (?:[a-z][a-z'-]*|[A-Z][A-Za-z.-]+)){{0,2}}? [a-z][a-z-]*s)){WB}"),
