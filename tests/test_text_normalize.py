@@ -41,9 +41,10 @@ def clean(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def publisher_domains() -> dict[str, str]:
-    from dagster_project.assets.documents import _publisher_domains
+    from dagster_project.paths import DATA_DIR
+    from dagster_project.text.normalize import load_publisher_domains
 
-    return _publisher_domains()
+    return load_publisher_domains(DATA_DIR / "publisher_domains.csv")
 
 
 @pytest.fixture(scope="module")

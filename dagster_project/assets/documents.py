@@ -4,12 +4,11 @@
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 
 from dagster_project.paths import DATA_DIR, documents_dir
 from dagster_project.resources import PipelineDuckDB
 from dagster_project.text.ingest import DEFAULT_MAX_BYTES, ingest_folder
-from dagster_project.text.normalize import assemble_articles
+from dagster_project.text.normalize import assemble_articles, load_publisher_domains
 
 GROUP = "documents"
 
@@ -49,18 +48,13 @@ def ingest_documents(context: dg.AssetExecutionContext, config: IngestConfig, du
         "dagster/row_count": quarantined.height, "reasons": dg.MetadataValue.json(reasons)})
 
 
-def _publisher_domains() -> dict[str, str]:
-    df = pl.read_csv(DATA_DIR / "publisher_domains.csv")
-    return dict(zip(df["domain"], df["publisher"]))
-
-
 @dg.asset(deps=["raw_documents"], group_name=GROUP, kinds={"python", "polars", "duckdb"})
 def normalized_documents(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB) -> dg.MaterializeResult:
     """One row per article: boilerplate removed, text normalized, title / authors /
     publisher / publication date read from the document. Files that hold several
     posts become several articles."""
     raw = duckdb.read_table("raw_documents")
-    docs = assemble_articles(raw, _publisher_domains())
+    docs = assemble_articles(raw, load_publisher_domains(DATA_DIR / "publisher_domains.csv"))
     duckdb.replace_table("normalized_documents", docs)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": docs.height,

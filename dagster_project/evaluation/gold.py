@@ -25,7 +25,7 @@ from dagster_project.paths import DATA_DIR, REPO_ROOT
 from dagster_project.text.actors import extract_actor_mentions, load_gazetteer
 from dagster_project.text.dates import extract_dates
 from dagster_project.text.ingest import ingest_folder
-from dagster_project.text.normalize import assemble_articles, fold_text
+from dagster_project.text.normalize import assemble_articles, fold_text, load_publisher_domains
 from dagster_project.text.statistics import extract_statistics
 
 GOLD_PATH = REPO_ROOT / "eval" / "gold" / "seeds_gold.json"
@@ -57,8 +57,7 @@ def _norm(s: str | None) -> str:
 
 def predict(seeds_dir: Path) -> dict[str, pl.DataFrame]:
     raw, _ = ingest_folder(seeds_dir)
-    domains = pl.read_csv(DATA_DIR / "publisher_domains.csv")
-    docs = assemble_articles(raw, dict(zip(domains["domain"], domains["publisher"])))
+    docs = assemble_articles(raw, load_publisher_domains(DATA_DIR / "publisher_domains.csv"))
     gaz = load_gazetteer()
     return {
         "documents": docs,

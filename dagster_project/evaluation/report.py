@@ -46,18 +46,12 @@ def collect_scores(bench: Path | None = None) -> tuple[dict[str, float], list[st
     if gold["non_body_leaked"]:
         notes.append(f"non-body lines left in bodies: {gold['non_body_leaked']}")
     folder = benchmarks_dir(bench)
-    wiki = folder / "terror_incidents_wiki.csv"
-    ucdp = folder / "ucdp_ged_pakistan_headlines.csv"
-    if wiki.exists():
-        w, _ = wiki_scores(wiki)
-        for k, v in w.items():
-            out[f"wiki.{k}"] = round(float(v), 4)
-    else:
-        notes.append(f"wiki benchmark not found at {wiki}: skipped")
-    if ucdp.exists():
-        u, _ = ucdp_scores(ucdp)
-        for k, v in u.items():
-            out[f"ucdp.{k}"] = round(float(v), 4)
-    else:
-        notes.append(f"UCDP benchmark not found at {ucdp}: skipped")
+    for prefix, file, scorer in (("wiki", "terror_incidents_wiki.csv", wiki_scores),
+                                 ("ucdp", "ucdp_ged_pakistan_headlines.csv", ucdp_scores)):
+        path = folder / file
+        if not path.exists():
+            notes.append(f"{prefix} benchmark not found at {path}: skipped")
+            continue
+        values, _ = scorer(path)
+        out.update({f"{prefix}.{k}": round(float(v), 4) for k, v in values.items()})
     return out, notes

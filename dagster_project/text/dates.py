@@ -24,7 +24,7 @@ from datetime import date
 
 import polars as pl
 
-from dagster_project.text.spans import find_spans, stable_id
+from dagster_project.text.spans import find_spans, form_of, stable_id, unnamed
 
 WB = r"(?-u:\b)"
 # Full month names, or abbreviations with or without their dot ("Aug. 8", "Sept 5").
@@ -67,8 +67,7 @@ FORMS: list[tuple[str, str]] = [
 ]
 # Alternatives are tried left to right at each position (leftmost-first), so longer
 # forms come first. Groups are only named in the anchored per-form patterns.
-_UNNAMED = [re.sub(r"\?P<\w+>", "", p) for name, p in FORMS if name != "month_only"]
-COMBINED = WB + "(?:" + "|".join(_UNNAMED) + ")"
+COMBINED = WB + "(?:" + "|".join(unnamed(p) for name, p in FORMS if name != "month_only") + ")"
 
 GRANULARITIES = ("day", "month", "year", "decade", "partial", "range", "unresolved")
 DATE_SCHEMA = {
@@ -143,7 +142,6 @@ def _members(parsed: pl.DataFrame) -> pl.DataFrame:
         member=pl.lit(0), mon=_month_expr("m"), day=_day_expr("d"), yr=_year_expr("y"),
     )
     f = pl.col("form")
-    first = pl.col("match").str.len_chars()
     # second member of a coordination: suffix after " and "
     coord = base.filter(f.is_in(["dd_and_d_m_y", "m_d_and_d_y", "m_d_and_d", "m_and_m_y"]))
     after_and = pl.col("match").str.find(" and ", literal=True)  # byte offset; prefix is ASCII
@@ -205,7 +203,7 @@ def resolve(members: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
         pl.when(f.is_in(["dd_and_d_m_y", "m_d_and_d_y", "m_d_and_d", "d_m_y", "m_d_y", "d_m", "m_d"])
                 & day.is_not_null())
         .then(_mk_date(yr, mon, day))
-        .when(f.is_in(["m_and_m_y", "m_y", "month_only"]) | (f.is_in(["m_and_m_y"]) & day.is_null()))
+        .when(f.is_in(["m_and_m_y", "m_y", "month_only"]))
         .then(_mk_date(yr, mon, pl.lit(1)))
         .when(f == "iso").then(_mk_date(yr, pl.col("mn").cast(pl.Int32), _day_expr("d")))
         .when(hijri).then(_mk_date(yr + 621, pl.lit(3), pl.lit(21)))
@@ -260,11 +258,7 @@ def extract_dates(documents: pl.DataFrame) -> pl.DataFrame:
     spans = find_spans(documents.lazy().select("document_id", "body_text"), COMBINED).collect()
     if spans.is_empty():
         return pl.DataFrame(schema=DATE_SCHEMA)
-    form = pl.lit(None, dtype=pl.String)
-    for name, pattern in reversed(FORMS[:-1]):
-        form = pl.when(pl.col("match").str.contains("^(?:" + re.sub(r"\?P<\w+>", "", pattern) + ")$")).then(
-            pl.lit(name)).otherwise(form)
-    spans = spans.with_columns(form=form)
+    spans = spans.with_columns(form=form_of(FORMS[:-1]))
     # Context-word matches: drop the word, keep the rest and classify it again.
     ctx = pl.col("match").str.extract(r"^(" + MONTH_CONTEXT + r" )", 1)
     spans = spans.with_columns(
@@ -273,10 +267,7 @@ def extract_dates(documents: pl.DataFrame) -> pl.DataFrame:
         match=pl.when(pl.col("form") == "ctx_m").then(pl.col("match").str.slice(ctx.str.len_chars()))
         .otherwise(pl.col("match")),
     )
-    reform = pl.lit("month_only", dtype=pl.String)
-    for name, pattern in reversed([f for f in FORMS if f[0] not in ("ctx_m", "month_only")]):
-        reform = pl.when(pl.col("match").str.contains("^(?:" + re.sub(r"\?P<\w+>", "", pattern) + ")$")).then(
-            pl.lit(name)).otherwise(reform)
+    reform = form_of([f for f in FORMS if f[0] not in ("ctx_m", "month_only")], default="month_only")
     spans = spans.with_columns(
         form=pl.when(pl.col("form") == "ctx_m").then(reform).otherwise(pl.col("form"))
     ).filter(pl.col("form").is_not_null())

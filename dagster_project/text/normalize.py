@@ -20,7 +20,6 @@ import hashlib
 import math
 import re
 from collections import Counter
-from datetime import date
 
 import polars as pl
 
@@ -225,7 +224,7 @@ def _title_case_publisher(text: str) -> str:
     return text.title() if text.isupper() else text
 
 
-def _publisher_from_file(rows: list[dict], domains: dict[str, str]) -> str | None:
+def _publisher_from_file(rows: list[dict]) -> str | None:
     for r in rows:  # "© 2018 EER - Copyright © European Eye on Radicalization."
         m = re.search(r"(?i)copyright\s*©?\s*(?:\d{4}\s*)?(?:by\s+)?([A-Z][\w&.' -]{2,80}?)\.?\s*(?:all rights reserved.*)?$", r["line"])
         if r["kind"] == "legal" and m:
@@ -295,7 +294,7 @@ def _assemble_file(file_id: str, rows: list[dict], raw_text: str, domains: dict[
     trailer_at = next((i for i, r in enumerate(rows) if r["kind"] == "trailer_start"), len(rows))
     body_rows, trailer = rows[:trailer_at], rows[trailer_at:]
     publisher = (
-        _publisher_from_file(rows, domains) or _publisher_from_links(raw_text, domains) or _trailing_site_name(rows)
+        _publisher_from_file(rows) or _publisher_from_links(raw_text, domains) or _trailing_site_name(rows)
     )
     if publisher:  # the site's closing name line is not body text
         body_rows = [r for r in body_rows if r["line"] != publisher or r["kind"] == "prose"]
@@ -426,5 +425,7 @@ def assemble_articles(raw_documents: pl.DataFrame, publisher_domains: dict[str, 
     ).select(list(NORMALIZED_SCHEMA))
 
 
-def parse_date_or_none(text: str) -> date | None:
-    return parse_standalone_date(text)
+def load_publisher_domains(path) -> dict[str, str]:
+    """domain -> publisher name, from a CSV with columns domain, publisher."""
+    df = pl.read_csv(path)
+    return dict(zip(df["domain"], df["publisher"]))

@@ -13,6 +13,7 @@ Texts must not contain \\x00 or \\x01; `normalize.clean_text` removes all C0 con
 from __future__ import annotations
 
 import hashlib
+import re
 
 import polars as pl
 
@@ -49,6 +50,19 @@ def find_spans(frame: pl.LazyFrame | pl.DataFrame, pattern: str, *, id_col: str 
         (pl.col("piece_start") + pl.col("match").str.len_chars()).cast(pl.Int64).alias("char_end"),
         (pl.col("piece_no") - 1).alias("match_no"),
     )
+
+
+def unnamed(pattern: str) -> str:
+    """The pattern without group names, for use inside a larger alternation."""
+    return re.sub(r"\?P<\w+>", "", pattern)
+
+
+def form_of(forms: list[tuple[str, str]], flags: str = "", default: str | None = None) -> pl.Expr:
+    """Name of the first form whose pattern matches the whole `match` column, else `default`."""
+    form = pl.lit(default, dtype=pl.String)
+    for name, pattern in reversed(forms):
+        form = pl.when(pl.col("match").str.contains(f"^(?{flags}:{unnamed(pattern)})$")).then(pl.lit(name)).otherwise(form)
+    return form
 
 
 def stable_id(*cols: str | pl.Expr) -> pl.Expr:

@@ -13,12 +13,11 @@ are removed by normalization; durations and years are filtered out of counts.
 
 from __future__ import annotations
 
-import re
 
 import polars as pl
 
 from dagster_project.text.numbers import DIGITS, NUM, QUAL, VAGUE, WORDNUM, parse_number, qualifier_of
-from dagster_project.text.spans import find_spans, stable_id
+from dagster_project.text.spans import find_spans, form_of, stable_id, unnamed
 
 STAT_SCHEMA = {
     "statistic_id": pl.String,
@@ -89,7 +88,7 @@ _GROUPS = ["m1", "m2", "v1", "v2", "q1", "q2", "n1", "n2", "t1", "t2", "w1", "w2
 # (and trimmed again in `_parse`): a number after a hyphen, slash or dot ("B-52",
 # "COVID-19", "9/11") is not a figure.
 _LEAD = r"(?:\A|[^\w./-])"
-COMBINED = _LEAD + "(?i:" + "|".join(re.sub(r"\?P<\w+>", "", p) for _, p in FORMS) + ")"
+COMBINED = _LEAD + "(?i:" + "|".join(unnamed(p) for _, p in FORMS) + ")"
 
 # Words that end a subject ("killing six people [in the attack]").
 _SUBJECT_STOP = (
@@ -139,18 +138,8 @@ def _parse(matches: pl.DataFrame) -> pl.DataFrame:
         char_start=pl.col("char_start") + lead.cast(pl.Int64),
         match=pl.when(lead).then(pl.col("match").str.slice(1)).otherwise(pl.col("match")),
     )
-    form = pl.lit(None, dtype=pl.String)
-    for name, pattern in reversed(FORMS):
-        form = pl.when(pl.col("match").str.contains("^(?i:" + re.sub(r"\?P<\w+>", "", pattern) + ")$")).then(
-            pl.lit(name)).otherwise(form)
-    matches = matches.with_columns(form=form).filter(pl.col("form").is_not_null())
-    parts = _extract(matches)
-    if not parts:
-        return matches.head(0).with_columns([pl.lit(None, dtype=pl.String).alias(g) for g in _GROUPS])
-    out = pl.concat(parts, how="diagonal_relaxed")
-    for g in _GROUPS:
-        if g not in out.columns:
-            out = out.with_columns(pl.lit(None, dtype=pl.String).alias(g))
+    matches = matches.with_columns(form=form_of(FORMS, "i")).filter(pl.col("form").is_not_null())
+    out = _with_all_groups(matches.head(0), _extract(matches))
     # Active voice: "<agent> killed <object>" -> re-read from the verb with the verb forms.
     passive = pl.col("m1").str.contains(r"(?i)(?:were|was|been|are|is|be|got|became) (?:\w+ )?\w+$")
     active = (pl.col("form") == "noun") & pl.col("obj").is_not_null() & ~passive & pl.col("w1").str.contains(
@@ -161,16 +150,15 @@ def _parse(matches: pl.DataFrame) -> pl.DataFrame:
         pl.concat_str(["w1", "obj"]).alias("match"),
     )
     redo = redo.with_columns(char_end=pl.col("char_start") + pl.col("match").str.len_chars())
-    verb_form = pl.lit(None, dtype=pl.String)
-    for name, pattern in reversed([f for f in FORMS if f[0] in ("verb_pair", "verb")]):
-        verb_form = pl.when(pl.col("match").str.contains("^(?i:" + re.sub(r"\?P<\w+>", "", pattern) + ")$")).then(
-            pl.lit(name)).otherwise(verb_form)
+    verb_form = form_of([f for f in FORMS if f[0] in ("verb_pair", "verb")], "i")
     redone = _extract(redo.with_columns(form=verb_form).filter(pl.col("form").is_not_null()))
-    out = pl.concat([out.filter(~active), *redone], how="diagonal_relaxed")
-    for g in _GROUPS:
-        if g not in out.columns:
-            out = out.with_columns(pl.lit(None, dtype=pl.String).alias(g))
-    return out
+    return _with_all_groups(out.head(0), [out.filter(~active), *redone])
+
+
+def _with_all_groups(empty: pl.DataFrame, parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Concatenate per-form frames; every named group becomes a column (null where absent)."""
+    out = pl.concat(parts, how="diagonal_relaxed") if parts else empty
+    return out.with_columns([pl.lit(None, dtype=pl.String).alias(g) for g in _GROUPS if g not in out.columns])
 
 
 def _extract(matches: pl.DataFrame) -> list[pl.DataFrame]:
