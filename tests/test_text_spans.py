@@ -8,7 +8,7 @@ import re
 import polars as pl
 import pytest
 
-from dagster_project.text.spans import find_spans, stable_id
+from dagster_project.text.spans import find_literals, find_spans, fold_case, in_parallel, stable_id
 from support import assert_offsets
 
 # From seed 003 (after quote folding), and seed 001's navigation (Arabic) in front of it.
@@ -65,8 +65,9 @@ def test_match_at_the_very_end_and_start():
 def test_lazy_input_and_custom_columns():
     lf = pl.LazyFrame({"row": [7], "txt": ["killing 13 U.S. soldiers and 170 Afghans"]})
     out = find_spans(lf, r"\d+", id_col="row", text_col="txt").collect()
-    assert out.columns == ["row", "match", "char_start", "char_end", "match_no"]
+    assert out.columns == ["row", "match", "char_start", "char_end", "match_no", "prev_char", "next_char"]
     assert out.select("match", "char_start", "char_end").rows() == [("13", 8, 10), ("170", 29, 32)]
+    assert out.select("prev_char", "next_char").rows() == [(" ", " "), (" ", " ")]
 
 
 def test_null_text_gives_no_match():
@@ -97,3 +98,67 @@ def test_stable_id_is_sha256_of_joined_values():
     assert again == out
     swapped = df.select(stable_id("char_start", "document_id", "casualty_type").alias("id"))["id"].to_list()
     assert swapped[0] != out[0]
+
+
+def test_fold_case_keeps_the_length_of_every_character():
+    """Offsets found on the lowercased copy must be valid in the original text."""
+    every = "".join(chr(i) for i in range(0x110000) if not 0xD800 <= i < 0xE000)
+    s = pl.Series([every, "İstanbul İSKP"])
+    assert pl.select(fold_case(pl.lit(s)).str.len_chars()).to_series().to_list() == s.str.len_chars().to_list()
+    assert pl.select(fold_case(pl.lit("İSKP Taliban"))).item() == "iskp taliban"
+
+
+@pytest.mark.parametrize("prefix", list(PREFIXES))
+def test_lowercase_scan_gives_original_text_and_offsets(prefix):
+    text = PREFIXES[prefix] + "İ " + SENTENCE
+    frame = pl.DataFrame({"document_id": ["d0"], "body_text": [text]})
+    out = find_spans(frame, r"(?-u:\b)(?:tehrik-e-taliban pakistan|iskp|ttp)(?-u:\b)", lowercase=True).collect()
+    assert out["match"].to_list() == ["ISKP", "Tehrik-e-Taliban Pakistan", "TTP"]
+    assert_offsets(out, pl.DataFrame({"document_id": ["d0"], "body_text": [text]}), surface_col="match")
+
+
+def literal_spans(texts: list[str], literals: list[str]) -> pl.DataFrame:
+    frame = pl.DataFrame({"document_id": [f"d{i}" for i in range(len(texts))], "body_text": texts})
+    return find_literals(frame, literals).collect()
+
+
+@pytest.mark.parametrize("prefix", list(PREFIXES))
+def test_literals_longest_first_ascii_case_insensitive_with_offsets(prefix):
+    text = PREFIXES[prefix] + SENTENCE
+    out = literal_spans([text], ["taliban", "tehrik-e-taliban pakistan", "iskp", "ttp", "pakistan"])
+    assert out["match"].to_list() == ["ISKP", "Tehrik-e-Taliban Pakistan", "TTP"]
+    assert_offsets(out, pl.DataFrame({"document_id": ["d0"], "body_text": [text]}), surface_col="match")
+
+
+def test_literals_respect_ascii_word_boundaries():
+    text = "Iranian officials met Iran's envoy, U.S.-led forces and the U.S.; Kabulov not Kabul2 but Kabul."
+    out = literal_spans([text], ["iran", "u.s.", "kabul", "kabulov"])
+    assert out["match"].to_list() == ["Iran", "U.S.", "U.S.", "Kabulov", "Kabul"]
+    assert_offsets(out, pl.DataFrame({"document_id": ["d0"], "body_text": [text]}), surface_col="match")
+
+
+def test_literals_adjacent_matches_and_text_edges():
+    out = literal_spans(["TalibanTaliban", "Taliban", "taliban-ISKP"], ["taliban", "iskp"])
+    assert out.select("document_id", "match").rows() == [("d1", "Taliban"), ("d2", "taliban"), ("d2", "ISKP")]
+
+
+def test_in_parallel_equals_one_pass_and_keeps_row_order():
+    texts = [f"{i} killed in {PREFIXES[p]} attack number {i * 7}" for i in range(300) for p in PREFIXES]
+    frame = pl.DataFrame({"document_id": [f"d{i:04}" for i in range(len(texts))], "body_text": texts})
+    one = find_spans(frame, r"\d+").collect()
+    many = in_parallel(frame, lambda lf: find_spans(lf, r"\d+"), min_bytes=1_000)
+    assert many.equals(one)
+
+
+def test_literal_failing_its_right_boundary_falls_back_to_a_shorter_literal():
+    """A regex backtracks from 'Benue State' to 'Benue' in 'Benue States'; so must we."""
+    out = literal_spans(["Benue States and Benue State."], ["benue state", "benue"])
+    assert out["match"].to_list() == ["Benue", "Benue State"]
+
+
+def test_lowercase_pattern_rewrites_letters_and_classes_only():
+    from dagster_project.text.spans import lowercase_pattern
+    assert lowercase_pattern(r"(?:\A|[^\w./-])(?P<cur>US\$|[A-Z]\.)\d+(?-u:\b)") == \
+        r"(?:\A|[^a-z0-9_./-])(?:us\$|[a-z]\.)[0-9]+(?-u:\b)"
+    with pytest.raises(ValueError):
+        lowercase_pattern(r"(?i:taliban)")

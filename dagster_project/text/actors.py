@@ -1,12 +1,13 @@
 """Actor mentions from a gazetteer (data, not code: `dagster_project/data/actor_gazetteer.csv`).
 
-All aliases are compiled into one regex alternation, longest alias first, so at any
-position the longest alias wins ("Tehrik-e-Taliban Pakistan" is TTP, not Taliban) and
-matches never overlap. An alias with no lowercase letter (US, U.S., IS, ISKP) matches
-only as written; any other alias matches in any case ("taliban"). Word boundaries are
-ASCII (`(?-u:\\b)`): hyphens and apostrophes separate words, so "Russian-Taliban",
-"U.S.-led" and "Taliban's" all match. The regex engine turns the literal alternation
-into a multi-literal prefilter, so one pass over the text finds every mention.
+All aliases go into one Aho-Corasick automaton (`spans.find_literals`), longest alias
+first, so at any position the longest alias wins ("Tehrik-e-Taliban Pakistan" is TTP,
+not Taliban) and matches never overlap. An alias with no lowercase letter (US, U.S.,
+IS, ISKP) counts only as written; any other alias matches in any case ("taliban").
+Word boundaries are ASCII, like `(?-u:\\b)`: hyphens and apostrophes separate words, so
+"Russian-Taliban", "U.S.-led" and "Taliban's" all match. One pass over the text finds
+every mention; a regex alternation of the same 1,700 aliases was 5-15 times slower
+(docs/benchmark.md).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project.text.spans import find_spans, stable_id
+from dagster_project.text.spans import find_literals, in_parallel, stable_id
 
 GAZETTEER_PATH = Path(__file__).resolve().parent.parent / "data" / "actor_gazetteer.csv"
 ACTOR_TYPES = ("state", "armed_group", "international_org", "government_body", "organization", "person", "place")
@@ -94,38 +95,42 @@ def _alias_table(gaz: pl.DataFrame) -> pl.DataFrame:
     ).unique(subset=["lookup", "actor_id"], maintain_order=True)
 
 
-def _alias_regex(alias: str, case_sensitive: bool) -> str:
-    body = re.escape(alias)
-    if not case_sensitive:
-        body = f"(?i:{body})"
-    left = r"(?-u:\b)" if re.match(r"\w", alias[0]) else ""
-    right = r"(?-u:\b)" if re.match(r"\w", alias[-1]) else ""
-    return left + body + right
+def _ascii_lower(text: str) -> str:
+    return re.sub(r"[A-Z]+", lambda m: m.group(0).lower(), text)
 
 
-def build_matcher(gaz: pl.DataFrame) -> tuple[str, pl.DataFrame]:
-    """(regex, alias lookup table) for `extract_actor_mentions`."""
+def build_matcher(gaz: pl.DataFrame) -> tuple[list[str], pl.DataFrame]:
+    """(literals to search, alias lookup table) for `extract_actor_mentions`.
+
+    The search ignores ASCII case only, so an alias with non-ASCII letters is also
+    searched in capitals ("TÜRKIYE"); the lookup table then decides which matches count."""
     table = _alias_table(gaz)
-    ordered = table.sort(pl.col("alias").str.len_chars(), descending=True)
-    pattern = "|".join(_alias_regex(a, cs) for a, cs in zip(ordered["alias"], ordered["case_sensitive"]))
-    return pattern, table.select("lookup", "actor_id", "case_sensitive")
+    literals = {_ascii_lower(a) for a in table["alias"]}
+    literals |= {a.upper() for a in table.filter(~pl.col("case_sensitive"))["alias"] if not a.isascii()}
+    return sorted(literals), table.select("lookup", "actor_id", "case_sensitive")
 
 
-def extract_actor_mentions(documents: pl.DataFrame, gaz: pl.DataFrame,
-                           matcher: tuple[str, pl.DataFrame] | None = None) -> pl.DataFrame:
-    """documents (document_id, body_text) -> actor_mentions (MENTION_SCHEMA)."""
-    pattern, table = matcher or build_matcher(gaz)
-    spans = find_spans(documents.lazy().select("document_id", "body_text"), pattern).collect()
+def _mentions_plan(lf: pl.LazyFrame, literals: list[str], table: pl.DataFrame) -> pl.LazyFrame:
     exact = table.filter("case_sensitive").select(pl.col("lookup").alias("match"), pl.col("actor_id").alias("cs_id"))
     folded = table.filter(~pl.col("case_sensitive")).select(pl.col("lookup").alias("lower"),
                                                             pl.col("actor_id").alias("ci_id"))
-    out = (
-        spans.with_columns(lower=pl.col("match").str.to_lowercase())
-        .join(exact, on="match", how="left")
-        .join(folded, on="lower", how="left")
+    return (
+        find_literals(lf, literals)
+        .with_columns(lower=pl.col("match").str.to_lowercase())
+        .join(exact.lazy(), on="match", how="left")
+        .join(folded.lazy(), on="lower", how="left")
         .with_columns(actor_id=pl.coalesce("cs_id", "ci_id"))
         .filter(pl.col("actor_id").is_not_null())
         .rename({"match": "surface_text"})
+        .select([c for c in MENTION_SCHEMA if c != "mention_id"])
     )
+
+
+def extract_actor_mentions(documents: pl.DataFrame, gaz: pl.DataFrame,
+                           matcher: tuple[list[str], pl.DataFrame] | None = None) -> pl.DataFrame:
+    """documents (document_id, body_text) -> actor_mentions (MENTION_SCHEMA)."""
+    literals, table = matcher or build_matcher(gaz)
+    docs = documents.select("document_id", "body_text")
+    out = in_parallel(docs, lambda lf: _mentions_plan(lf, literals, table))
     out = out.with_columns(mention_id=stable_id("document_id", "char_start", "char_end", "actor_id"))
     return out.select(list(MENTION_SCHEMA)).sort("document_id", "char_start")

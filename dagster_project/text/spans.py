@@ -1,4 +1,4 @@
-"""Regex matches with character offsets, computed as polars expressions.
+"""Regex and literal matches with character offsets, computed as polars expressions.
 
 polars exposes regex matches as strings (`extract_all`) but not their positions.
 `find_spans` gets them in one vectorized pass: `replace_all` wraps every match in
@@ -6,6 +6,19 @@ two sentinel characters, a literal `split` cuts the text at the first sentinel, 
 a cumulative sum of piece lengths (in characters) gives each match's offsets. The
 regex runs once over the full text, so word boundaries see their real context and
 the regex engine keeps its literal prefilters (a `(?s).*?` prefix would not).
+`find_literals` does the same with polars' Aho-Corasick `replace_many` for a large
+list of literal strings (a gazetteer), which is several times faster than a regex
+alternation of the same strings.
+
+Both can scan a lowercased copy of the text (`fold_case`): it has exactly as many
+characters as the original, so offsets carry over, and a case-sensitive pattern
+over lowercase text runs much faster than `(?i)` (Unicode case folding multiplies the
+regex automaton's states). The `match` column then holds the original text, sliced
+from the body by offset.
+
+Every function here works per document, so `in_parallel` can split the documents
+into slices and run them on all cores: a polars `select` over one text column runs
+on one core.
 
 Texts must not contain \\x00 or \\x01; `normalize.clean_text` removes all C0 controls.
 """
@@ -14,42 +27,188 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 
 import polars as pl
 
 _OPEN = "\x00"
 _CLOSE = "\x01"
+# A character that makes an ASCII word boundary ((?-u:\b)) on its side: ASCII letters,
+# digits and underscore. Non-ASCII letters are not word characters for (?-u:\b) either.
+_ASCII_WORD = r"^[A-Za-z0-9_]"
 
 
-def find_spans(frame: pl.LazyFrame | pl.DataFrame, pattern: str, *, id_col: str = "document_id",
-               text_col: str = "body_text") -> pl.LazyFrame:
-    """All non-overlapping matches of `pattern`, leftmost-first, as
-    (id_col, match, char_start, char_end, match_no). Offsets are 0-based, end-exclusive,
-    in characters."""
-    lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+def fold_case(text: pl.Expr) -> pl.Expr:
+    """Lowercase `text` keeping its length in characters.
+
+    "İ" (U+0130) is the only character whose lowercase is two characters (i + U+0307);
+    it is folded to "I" first. Checked over every Unicode scalar in tests."""
+    return text.str.replace_all("İ", "I", literal=True).str.to_lowercase()
+
+
+def lowercase_pattern(pattern: str) -> str:
+    """`pattern` rewritten for `fold_case` text, to be used without `(?i)`: literal letters
+    lowercased, and \\d / \\w as ASCII classes ([0-9], [a-z0-9_]).
+
+    ASCII classes keep the regex automaton small: a Unicode `[^\\w./-]` alone made one
+    scan 3x slower. Only digits 0-9 count as digits then, and non-ASCII letters are not
+    word characters, as for `(?-u:\\b)`. Escapes other than \\d and \\w are kept as
+    written; the pattern must not contain `(?i)`, \\p{..}, \\D or \\W."""
+    if re.search(r"\(\?[a-z-]*i|\\[pPDW]", pattern):
+        raise ValueError("lowercase_pattern: unsupported construct")
+    pattern = unnamed(pattern)
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            nxt = pattern[i + 1]
+            ascii_class = {"d": "0-9", "w": "a-z0-9_"}.get(nxt)
+            if ascii_class is None:
+                out.append(ch + nxt)
+            else:
+                out.append(ascii_class if in_class else f"[{ascii_class}]")
+            i += 2
+            continue
+        if ch == "[" and not in_class:
+            in_class = True
+            out.append(ch)
+            # a "]" right after "[" or "[^" is a literal
+            j = i + 1
+            if pattern[j:j + 1] == "^":
+                out.append("^")
+                j += 1
+            if pattern[j:j + 1] == "]":
+                out.append("]")
+                j += 1
+            i = j
+            continue
+        if ch == "]" and in_class:
+            in_class = False
+        out.append(ch.lower())
+        i += 1
+    return "".join(out)
+
+
+def _pieces(lf: pl.LazyFrame, id_col: str, wrapped: pl.Expr) -> pl.LazyFrame:
+    """(id_col, match, char_start, match_no, prev_char, next_char) from a text whose
+    matches are wrapped in _OPEN ... _CLOSE. prev/next_char are the characters around
+    the match ("" at the text's edges)."""
     pieces = (
-        lf.select(
-            id_col,
-            # (?:...) keeps polars from treating a metacharacter-free pattern as a literal
-            pl.col(text_col).str.replace_all(f"(?:{pattern})", f"{_OPEN}${{0}}{_CLOSE}").str.split(_OPEN).alias("piece"),
-        )
-        .explode("piece")
+        lf.select(id_col, wrapped.str.split(_OPEN).alias("piece"))
+        .explode("piece", empty_as_null=True)
         .with_columns(piece_no=pl.int_range(pl.len()).over(id_col))
         .with_columns(
             # piece 0 is the text before the first match; piece k>0 is "match\x01gap".
             piece_len=pl.col("piece").str.len_chars() - (pl.col("piece_no") > 0).cast(pl.UInt32),
+            last_char=pl.col("piece").str.strip_chars_end(_CLOSE).str.slice(-1),
         )
-        .with_columns(piece_start=pl.col("piece_len").cum_sum().over(id_col) - pl.col("piece_len"))
+        .with_columns(
+            piece_start=pl.col("piece_len").cum_sum().over(id_col) - pl.col("piece_len"),
+            prev_char=pl.col("last_char").shift(1).over(id_col),
+        )
         .filter(pl.col("piece_no") > 0)
-        .with_columns(match=pl.col("piece").str.split_exact(_CLOSE, 1).struct.field("field_0"))
+        .with_columns(parts=pl.col("piece").str.split_exact(_CLOSE, 1))
+        .with_columns(
+            match=pl.col("parts").struct.field("field_0"),
+            gap_first=pl.col("parts").struct.field("field_1").str.slice(0, 1),
+        )
     )
     return pieces.select(
         id_col,
         "match",
         pl.col("piece_start").cast(pl.Int64).alias("char_start"),
-        (pl.col("piece_start") + pl.col("match").str.len_chars()).cast(pl.Int64).alias("char_end"),
         (pl.col("piece_no") - 1).alias("match_no"),
+        pl.col("prev_char").fill_null(""),
+        # an empty gap: the next match starts right away (or the text ends)
+        pl.when(pl.col("gap_first") != "").then(pl.col("gap_first"))
+        .otherwise(pl.col("match").str.slice(0, 1).shift(-1).over(id_col)).fill_null("").alias("next_char"),
     )
+
+
+def _finish(spans: pl.LazyFrame, lf: pl.LazyFrame, id_col: str, text_col: str, original: bool) -> pl.LazyFrame:
+    spans = spans.with_columns(char_end=pl.col("char_start") + pl.col("match").str.len_chars())
+    if original:
+        # the scanned copy was lowercased: take the match from the original text
+        spans = spans.join(lf.select(id_col, text_col), on=id_col, how="left").with_columns(
+            pl.col(text_col).str.slice(pl.col("char_start"), pl.col("char_end") - pl.col("char_start")).alias("match")
+        )
+    return spans.select(id_col, "match", "char_start", "char_end", "match_no", "prev_char", "next_char")
+
+
+def find_spans(frame: pl.LazyFrame | pl.DataFrame, pattern: str, *, id_col: str = "document_id",
+               text_col: str = "body_text", lowercase: bool = False) -> pl.LazyFrame:
+    """All non-overlapping matches of `pattern`, leftmost-first, as
+    (id_col, match, char_start, char_end, match_no, prev_char, next_char). Offsets are
+    0-based, end-exclusive, in characters. With `lowercase`, the pattern runs over
+    `fold_case(text)` (so it must be written for lowercase text, without `(?i)`)."""
+    lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+    text = fold_case(pl.col(text_col)) if lowercase else pl.col(text_col)
+    # (?:...) keeps polars from treating a metacharacter-free pattern as a literal
+    wrapped = text.str.replace_all(f"(?:{pattern})", f"{_OPEN}${{0}}{_CLOSE}")
+    return _finish(_pieces(lf, id_col, wrapped), lf, id_col, text_col, lowercase)
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch == "_")
+
+
+def _fallbacks(patterns: list[str]) -> pl.DataFrame:
+    """For each literal, its longest proper prefix that is also a literal and ends at a
+    word boundary inside it ("benue state" -> "benue"): what a regex would backtrack to
+    when the longer literal fails its right boundary ("Benue States")."""
+    known = set(patterns)
+    rows = []
+    for p in patterns:
+        for cut in range(len(p) - 1, 0, -1):
+            prefix = p[:cut]
+            if prefix in known and not (_word_char(prefix[-1]) and _word_char(p[cut])):
+                rows.append((p, prefix))
+                break
+    return pl.DataFrame(rows, schema={"match": pl.String, "fallback": pl.String}, orient="row")
+
+
+def find_literals(frame: pl.LazyFrame | pl.DataFrame, literals: list[str], *, id_col: str = "document_id",
+                  text_col: str = "body_text") -> pl.LazyFrame:
+    """Every occurrence of the literals that stands between ASCII word boundaries where it
+    starts or ends with a word character, like `(?-u:\\b)` (so "Taliban's" and
+    "U.S.-led" match "Taliban" and "U.S.", "Iranian" does not match "Iran"). Matching
+    ignores ASCII case; leftmost-first, and at one position the longest literal wins.
+    Same columns as `find_spans`, `match` in the text's own case.
+
+    One Aho-Corasick pass finds the matches without looking at boundaries. A match that
+    fails its right boundary falls back to its longest prefix literal that ends at a word
+    boundary ("Benue States" -> "Benue"); any other failing match is dropped. That
+    differs from a regex only when a dropped match hides a valid one that starts inside
+    it, which the benchmark corpus shows to be negligible (docs/benchmark.md)."""
+    lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+    patterns = sorted(set(literals), key=lambda s: (-len(s.encode()), s))
+    wrapped = pl.col(text_col).str.replace_many(
+        patterns, [f"{_OPEN}{p}{_CLOSE}" for p in patterns], ascii_case_insensitive=True, leftmost=True)
+    spans = _pieces(lf, id_col, wrapped)
+    word = pl.col("match")
+    bad_left = word.str.contains(_ASCII_WORD) & pl.col("prev_char").str.contains(_ASCII_WORD)
+    bad_right = word.str.slice(-1).str.contains(_ASCII_WORD) & pl.col("next_char").str.contains(_ASCII_WORD)
+    spans = (
+        spans.filter(~bad_left)
+        .join(_fallbacks(patterns).lazy(), on="match", how="left")
+        .with_columns(match=pl.when(bad_right).then(pl.col("fallback")).otherwise(pl.col("match")))
+        .filter(pl.col("match").is_not_null())
+    )
+    return _finish(spans, lf, id_col, text_col, original=True)
+
+
+def in_parallel(frame: pl.DataFrame, plan: Callable[[pl.LazyFrame], pl.LazyFrame], *,
+                text_col: str = "body_text", min_bytes: int = 2_000_000) -> pl.DataFrame:
+    """`plan` run over slices of `frame` (whole rows, about equal text bytes) in parallel,
+    results concatenated in row order. For plans that work row by row (per document)."""
+    sizes = frame.select(pl.col(text_col).str.len_bytes().fill_null(0).cum_sum()).to_series()
+    total = int(sizes[-1]) if len(sizes) else 0
+    n = max(1, min(frame.height, 2 * pl.thread_pool_size(), total // min_bytes))
+    if n == 1:
+        return plan(frame.lazy()).collect()
+    cuts = [0, *(int(sizes.search_sorted(total * k / n)) for k in range(1, n)), frame.height]
+    plans = [plan(frame.slice(a, b - a).lazy()) for a, b in zip(cuts, cuts[1:]) if b > a]
+    return pl.concat(plans, parallel=True).collect()
 
 
 def unnamed(pattern: str) -> str:
