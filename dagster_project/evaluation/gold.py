@@ -167,7 +167,7 @@ def evaluate_gold(seeds_dir: Path = REPO_ROOT / "seeds", gold_path: Path = GOLD_
     results["meta.article_split"] = s
 
     # --- statistics -----------------------------------------------------------
-    stats = pred["statistics"].with_columns(_id=pl.col("statistic_id"))
+    stats = pred["statistics"].with_row_index("_id")
     st = _span_scores(
         gold["statistics"], stats, paired, key=lambda x: f"statistics.{x['statistic_type']}",
         agree=lambda g, p: g["statistic_type"] == p["statistic_type"] and _num_eq(g["value"], p["value"])
@@ -188,7 +188,7 @@ def evaluate_gold(seeds_dir: Path = REPO_ROOT / "seeds", gold_path: Path = GOLD_
     results["statistics.qualifier_accuracy"] = Score(tp=qual_ok, fp=qual_n - qual_ok, fn=qual_n - qual_ok)
 
     # --- dates ----------------------------------------------------------------
-    dates = pred["dates"].with_columns(_id=pl.col("date_mention_id"))
+    dates = pred["dates"].with_row_index("_id")
     agree_date = lambda g, p: _d(g["date_start"]) == p["date_start"] and _d(g["date_end"]) == p["date_end"]  # noqa: E731
     results.update(_span_scores(gold["dates"], dates, paired, key=lambda x: "dates.all", agree=agree_date))
     inferred_gold = [g for g in gold["dates"] if g["year_inferred"]]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project.text.spans import find_literals, in_parallel, stable_id
+from dagster_project.text.spans import find_literals, in_parallel
 
 GAZETTEER_PATH = Path(__file__).resolve().parent.parent / "data" / "actor_gazetteer.csv"
 ACTOR_TYPES = ("state", "armed_group", "international_org", "government_body", "organization", "person", "place")
@@ -30,8 +30,9 @@ GAZETTEER_SCHEMA = {
     "country_code": pl.String,
     "aliases": pl.List(pl.String),
 }
+# Keyed by (document_id, char_start): mentions never overlap. The warehouse derives
+# mention_id from that key in dbt staging (see docs/raw_tables.md).
 MENTION_SCHEMA = {
-    "mention_id": pl.String,
     "document_id": pl.String,
     "actor_id": pl.String,
     "surface_text": pl.String,
@@ -122,7 +123,7 @@ def _mentions_plan(lf: pl.LazyFrame, literals: list[str], table: pl.DataFrame) -
         .with_columns(actor_id=pl.coalesce("cs_id", "ci_id"))
         .filter(pl.col("actor_id").is_not_null())
         .rename({"match": "surface_text"})
-        .select([c for c in MENTION_SCHEMA if c != "mention_id"])
+        .select(list(MENTION_SCHEMA))
     )
 
 
@@ -131,6 +132,4 @@ def extract_actor_mentions(documents: pl.DataFrame, gaz: pl.DataFrame,
     """documents (document_id, body_text) -> actor_mentions (MENTION_SCHEMA)."""
     literals, table = matcher or build_matcher(gaz)
     docs = documents.select("document_id", "body_text")
-    out = in_parallel(docs, lambda lf: _mentions_plan(lf, literals, table))
-    out = out.with_columns(mention_id=stable_id("document_id", "char_start", "char_end", "actor_id"))
-    return out.select(list(MENTION_SCHEMA)).sort("document_id", "char_start")
+    return in_parallel(docs, lambda lf: _mentions_plan(lf, literals, table)).sort("document_id", "char_start")

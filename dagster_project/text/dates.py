@@ -24,7 +24,7 @@ from datetime import date
 
 import polars as pl
 
-from dagster_project.text.spans import find_spans, form_of, stable_id, unnamed
+from dagster_project.text.spans import find_spans, form_of, in_parallel, unnamed
 
 WB = r"(?-u:\b)"
 # Full month names, or abbreviations with or without their dot ("Aug. 8", "Sept 5").
@@ -70,8 +70,9 @@ FORMS: list[tuple[str, str]] = [
 COMBINED = WB + "(?:" + "|".join(unnamed(p) for name, p in FORMS if name != "month_only") + ")"
 
 GRANULARITIES = ("day", "month", "year", "decade", "partial", "range", "unresolved")
+# Keyed by (document_id, char_start, char_end); the warehouse derives date_mention_id from
+# that key in dbt staging (see docs/raw_tables.md).
 DATE_SCHEMA = {
-    "date_mention_id": pl.String,
     "document_id": pl.String,
     "surface_text": pl.String,
     "date_start": pl.Date,
@@ -255,7 +256,7 @@ def resolve(members: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
 
 def extract_dates(documents: pl.DataFrame) -> pl.DataFrame:
     """documents (document_id, body_text, published_date) -> date_mentions (DATE_SCHEMA)."""
-    spans = find_spans(documents.lazy().select("document_id", "body_text"), COMBINED).collect()
+    spans = in_parallel(documents.select("document_id", "body_text"), lambda lf: find_spans(lf, COMBINED))
     if spans.is_empty():
         return pl.DataFrame(schema=DATE_SCHEMA)
     spans = spans.with_columns(form=form_of(FORMS[:-1]))
@@ -279,7 +280,6 @@ def extract_dates(documents: pl.DataFrame) -> pl.DataFrame:
         surface_text=pl.col("body_text").str.slice(pl.col("char_start"), pl.col("char_end") - pl.col("char_start")),
     )
     out = out.with_columns(
-        date_mention_id=stable_id("document_id", "char_start", "char_end"),
         year_inferred=pl.col("year_inferred").fill_null(False),
     )
     return out.select(list(DATE_SCHEMA)).sort("document_id", "char_start")

@@ -19,8 +19,9 @@ import polars as pl
 from dagster_project.text.numbers import DIGITS, NUM, QUAL, VAGUE, WORDNUM, parse_number, qualifier_of
 from dagster_project.text.spans import find_spans, form_of, in_parallel, lowercase_pattern, stable_id, unnamed
 
+# Keyed by (document_id, char_start, char_end, statistic_type, casualty_type); the warehouse
+# derives statistic_id from that key in dbt staging (see docs/raw_tables.md).
 STAT_SCHEMA = {
-    "statistic_id": pl.String,
     "document_id": pl.String,
     "statistic_type": pl.String,
     "value": pl.Float64,
@@ -270,9 +271,6 @@ def extract_statistics(documents: pl.DataFrame) -> pl.DataFrame:
     # A figure repeated in the same sentence is one figure: same value, type and kind
     # within one match group are collapsed (the first mention is kept).
     rows = rows.unique(subset=["group_id", "statistic_type", "casualty_type", "value", "member"], keep="first")
-    rows = rows.with_columns(
-        statistic_id=stable_id("document_id", "char_start", "char_end", "statistic_type", "casualty_type"),
-    )
     return rows.select(list(STAT_SCHEMA)).sort("document_id", "char_start")
 
 

@@ -10,7 +10,7 @@ renamed as (
 
     select
         -- ids
-        cast(mention_id as varchar) as mention_id,
+        {{ surrogate_key(['document_id', 'char_start', 'char_end', 'actor_id']) }} as mention_id,
         cast(document_id as varchar) as document_id,
         cast(actor_id as varchar) as actor_id,
 

@@ -10,7 +10,7 @@ renamed as (
 
     select
         -- ids
-        cast(date_mention_id as varchar) as date_mention_id,
+        {{ surrogate_key(['document_id', 'char_start', 'char_end']) }} as date_mention_id,
         cast(document_id as varchar) as document_id,
 
         -- resolved period

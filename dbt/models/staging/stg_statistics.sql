@@ -10,7 +10,8 @@ renamed as (
 
     select
         -- ids
-        cast(statistic_id as varchar) as statistic_id,
+        {{ surrogate_key(['document_id', 'char_start', 'char_end', 'statistic_type', 'casualty_type']) }}
+            as statistic_id,
         cast(document_id as varchar) as document_id,
 
         -- figure
