@@ -90,23 +90,31 @@ def lowercase_pattern(pattern: str) -> str:
 
 
 def _pieces(lf: pl.LazyFrame, id_col: str, wrapped: pl.Expr) -> pl.LazyFrame:
-    """(id_col, match, char_start, match_no, prev_char, next_char) from a text whose
+    """(id_col, _doc, match, char_start, match_no, prev_char, next_char) from a text whose
     matches are wrapped in _OPEN ... _CLOSE. prev/next_char are the characters around
-    the match ("" at the text's edges)."""
+    the match ("" at the text's edges); _doc is the row number of the document in `lf`.
+
+    Pieces stay in document order after `explode`, so offsets come from one running sum
+    over all pieces minus the sum at the document's first piece, and neighbours from a
+    plain `shift`: no window (`over`) group-by, which cost as much as the scan itself."""
     pieces = (
         lf.select(id_col, wrapped.str.split(_OPEN).alias("piece"))
+        .with_row_index("_doc")
         .explode("piece", empty_as_null=True)
-        .with_columns(piece_no=pl.int_range(pl.len()).over(id_col))
+        .with_columns(first=pl.col("_doc") != pl.col("_doc").shift(1, fill_value=-1))
         .with_columns(
             # piece 0 is the text before the first match; piece k>0 is "match\x01gap".
-            piece_len=pl.col("piece").str.len_chars() - (pl.col("piece_no") > 0).cast(pl.UInt32),
+            piece_len=(pl.col("piece").str.len_chars() - (~pl.col("first")).cast(pl.UInt32)).cast(pl.Int64),
             last_char=pl.col("piece").str.strip_chars_end(_CLOSE).str.slice(-1),
         )
+        .with_columns(running=pl.col("piece_len").cum_sum() - pl.col("piece_len"))
         .with_columns(
-            piece_start=pl.col("piece_len").cum_sum().over(id_col) - pl.col("piece_len"),
-            prev_char=pl.col("last_char").shift(1).over(id_col),
+            piece_start=pl.col("running") - pl.when("first").then(pl.col("running")).forward_fill(),
+            piece_no=pl.int_range(pl.len()) - pl.when("first").then(pl.int_range(pl.len())).forward_fill(),
+            prev_char=pl.when(~pl.col("first")).then(pl.col("last_char").shift(1)),
+            next_first=pl.when(pl.col("first").shift(-1).not_()).then(pl.col("piece").str.slice(0, 1).shift(-1)),
         )
-        .filter(pl.col("piece_no") > 0)
+        .filter(~pl.col("first"))
         .with_columns(parts=pl.col("piece").str.split_exact(_CLOSE, 1))
         .with_columns(
             match=pl.col("parts").struct.field("field_0"),
@@ -116,21 +124,23 @@ def _pieces(lf: pl.LazyFrame, id_col: str, wrapped: pl.Expr) -> pl.LazyFrame:
     return pieces.select(
         id_col,
         "match",
-        pl.col("piece_start").cast(pl.Int64).alias("char_start"),
+        pl.col("piece_start").alias("char_start"),
         (pl.col("piece_no") - 1).alias("match_no"),
         pl.col("prev_char").fill_null(""),
         # an empty gap: the next match starts right away (or the text ends)
         pl.when(pl.col("gap_first") != "").then(pl.col("gap_first"))
-        .otherwise(pl.col("match").str.slice(0, 1).shift(-1).over(id_col)).fill_null("").alias("next_char"),
+        .otherwise(pl.col("next_first")).fill_null("").alias("next_char"),
+        "_doc",
     )
 
 
 def _finish(spans: pl.LazyFrame, lf: pl.LazyFrame, id_col: str, text_col: str, original: bool) -> pl.LazyFrame:
     spans = spans.with_columns(char_end=pl.col("char_start") + pl.col("match").str.len_chars())
     if original:
-        # the scanned copy was lowercased: take the match from the original text
-        spans = spans.join(lf.select(id_col, text_col), on=id_col, how="left").with_columns(
-            pl.col(text_col).str.slice(pl.col("char_start"), pl.col("char_end") - pl.col("char_start")).alias("match")
+        # the scanned text was not the original: take the match from the original text
+        texts = lf.select(pl.col(text_col).alias("_text")).with_row_index("_doc")
+        spans = spans.join(texts, on="_doc", how="left").with_columns(
+            pl.col("_text").str.slice(pl.col("char_start"), pl.col("char_end") - pl.col("char_start")).alias("match")
         )
     return spans.select(id_col, "match", "char_start", "char_end", "match_no", "prev_char", "next_char")
 
