@@ -33,9 +33,9 @@ import polars as pl
 
 _OPEN = "\x00"
 _CLOSE = "\x01"
-# A character that makes an ASCII word boundary ((?-u:\b)) on its side: ASCII letters,
-# digits and underscore. Non-ASCII letters are not word characters for (?-u:\b) either.
-_ASCII_WORD = r"^[A-Za-z0-9_]"
+# ASCII letters, digits and underscore: the word characters of an ASCII word boundary
+# ((?-u:\b)). Non-ASCII letters are not word characters for (?-u:\b) either.
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
 def fold_case(text: pl.Expr) -> pl.Expr:
@@ -159,22 +159,26 @@ def find_spans(frame: pl.LazyFrame | pl.DataFrame, pattern: str, *, id_col: str 
 
 
 def _word_char(ch: str) -> bool:
-    return ch.isascii() and (ch.isalnum() or ch == "_")
+    return ch in _WORD_CHARS
 
 
-def _fallbacks(patterns: list[str]) -> pl.DataFrame:
-    """For each literal, its longest proper prefix that is also a literal and ends at a
-    word boundary inside it ("benue state" -> "benue"): what a regex would backtrack to
-    when the longer literal fails its right boundary ("Benue States")."""
+def _literal_table(patterns: list[str]) -> pl.DataFrame:
+    """Per literal: does it start / end with an ASCII word character (then it needs a
+    word boundary there), and its longest proper prefix that is also a literal and ends
+    at a word boundary inside it ("benue state" -> "benue"): what a regex would
+    backtrack to when the longer literal fails its right boundary ("Benue States")."""
     known = set(patterns)
     rows = []
     for p in patterns:
+        fallback = None
         for cut in range(len(p) - 1, 0, -1):
             prefix = p[:cut]
             if prefix in known and not (_word_char(prefix[-1]) and _word_char(p[cut])):
-                rows.append((p, prefix))
+                fallback = prefix
                 break
-    return pl.DataFrame(rows, schema={"match": pl.String, "fallback": pl.String}, orient="row")
+        rows.append((p, _word_char(p[0]), _word_char(p[-1]), fallback))
+    return pl.DataFrame(rows, schema={"match": pl.String, "word_start": pl.Boolean, "word_end": pl.Boolean,
+                                      "fallback": pl.String}, orient="row")
 
 
 def find_literals(frame: pl.LazyFrame | pl.DataFrame, literals: list[str], *, id_col: str = "document_id",
@@ -194,14 +198,13 @@ def find_literals(frame: pl.LazyFrame | pl.DataFrame, literals: list[str], *, id
     patterns = sorted(set(literals), key=lambda s: (-len(s.encode()), s))
     wrapped = pl.col(text_col).str.replace_many(
         patterns, [f"{_OPEN}{p}{_CLOSE}" for p in patterns], ascii_case_insensitive=True, leftmost=True)
-    spans = _pieces(lf, id_col, wrapped)
-    word = pl.col("match")
-    bad_left = word.str.contains(_ASCII_WORD) & pl.col("prev_char").str.contains(_ASCII_WORD)
-    bad_right = word.str.slice(-1).str.contains(_ASCII_WORD) & pl.col("next_char").str.contains(_ASCII_WORD)
+    word = list(_WORD_CHARS)
     spans = (
-        spans.filter(~bad_left)
-        .join(_fallbacks(patterns).lazy(), on="match", how="left")
-        .with_columns(match=pl.when(bad_right).then(pl.col("fallback")).otherwise(pl.col("match")))
+        _pieces(lf, id_col, wrapped)
+        .join(_literal_table(patterns).lazy(), on="match", how="left")
+        .filter(~(pl.col("word_start") & pl.col("prev_char").is_in(word)))
+        .with_columns(match=pl.when(pl.col("word_end") & pl.col("next_char").is_in(word))
+                      .then(pl.col("fallback")).otherwise(pl.col("match")))
         .filter(pl.col("match").is_not_null())
     )
     return _finish(spans, lf, id_col, text_col, original=True)
