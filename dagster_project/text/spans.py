@@ -102,10 +102,14 @@ def _pieces(lf: pl.LazyFrame, id_col: str, wrapped: pl.Expr) -> pl.LazyFrame:
         .with_row_index("_doc")
         .explode("piece", empty_as_null=True)
         .with_columns(first=pl.col("_doc") != pl.col("_doc").shift(1, fill_value=-1))
+        # piece 0 is the text before the first match; piece k>0 is "match\x01gap". Nothing
+        # below copies a gap: that would copy the whole text again.
+        .with_columns(match=pl.when(~pl.col("first")).then(pl.col("piece").str.extract(f"^([^{_CLOSE}]*){_CLOSE}", 1)))
         .with_columns(
-            # piece 0 is the text before the first match; piece k>0 is "match\x01gap".
             piece_len=(pl.col("piece").str.len_chars() - (~pl.col("first")).cast(pl.UInt32)).cast(pl.Int64),
-            last_char=pl.col("piece").str.strip_chars_end(_CLOSE).str.slice(-1),
+            match_len=pl.col("match").str.len_chars().cast(pl.Int64),
+            last_char=pl.when(pl.col("piece").str.ends_with(_CLOSE)).then(pl.col("match").str.slice(-1))
+            .otherwise(pl.col("piece").str.slice(-1)),
         )
         .with_columns(running=pl.col("piece_len").cum_sum() - pl.col("piece_len"))
         .with_columns(
@@ -115,11 +119,7 @@ def _pieces(lf: pl.LazyFrame, id_col: str, wrapped: pl.Expr) -> pl.LazyFrame:
             next_first=pl.when(pl.col("first").shift(-1).not_()).then(pl.col("piece").str.slice(0, 1).shift(-1)),
         )
         .filter(~pl.col("first"))
-        .with_columns(parts=pl.col("piece").str.split_exact(_CLOSE, 1))
-        .with_columns(
-            match=pl.col("parts").struct.field("field_0"),
-            gap_first=pl.col("parts").struct.field("field_1").str.slice(0, 1),
-        )
+        .with_columns(gap_first=pl.col("piece").str.slice(pl.col("match_len") + 1, 1))
     )
     return pieces.select(
         id_col,
