@@ -13,6 +13,7 @@ are removed by normalization; durations and years are filtered out of counts.
 
 from __future__ import annotations
 
+import re
 
 import polars as pl
 
@@ -49,9 +50,63 @@ AUX = r"(?:(?:were|was|have been|has been|had been|are|is|been|being|got|reporte
 # (Unbounded repeats: counted ones like {1,90} multiply the regex automaton's states and made
 # the whole statistics pass ~4x slower; punctuation bounds the apposition anyway.)
 APPOS = r"(?:,[^,.;:]+,| \([^()]+\)|,? including [^,.;:]+?)?"
+
+
+def _chars(spec: str) -> list[str]:
+    """The characters of a class body like "a-z'-" (ranges expanded)."""
+    out, i = [], 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            out += [chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1)]
+            i += 3
+        else:
+            out.append(spec[i])
+            i += 1
+    return out
+
+
+def _cls(chars: list[str]) -> str:
+    """A character class for `chars`, runs written as ranges."""
+    codes, parts = sorted({ord(c) for c in chars}), []
+    for c in codes:
+        if parts and c == parts[-1][1] + 1:
+            parts[-1][1] = c
+        else:
+            parts.append([c, c])
+    esc = lambda c: re.escape(chr(c))  # noqa: E731
+    return "[" + "".join(esc(a) if a == b else esc(a) + ("" if b == a + 1 else "-") + esc(b) for a, b in parts) + "]"
+
+
+def word_except(words: list[str], first: str = "a-z", rest: str = "a-z'-") -> str:
+    """A regex for one word ([first][rest]*, for case-insensitive use) that is none of `words`.
+
+    The engine has no look-ahead, so the complement is spelled out from a trie as plain
+    character classes; that keeps the regex automaton small (a DFA), unlike alternatives
+    with look-around or counted repeats over negated classes."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w.lower():
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    rest_cls = _cls(_chars(rest))
+
+    def tail(node: dict, alphabet: str, root: bool = False) -> str:
+        alts = [] if ("" in node or root) else [""]
+        kids = sorted(k for k in node if k)
+        alts.append(_cls([c for c in _chars(alphabet) if c not in kids]) + rest_cls + "*")
+        alts += [k + "(?:" + tail(node[k], rest) + ")" for k in kids]
+        return "|".join(alts)
+
+    return "(?:" + tail(trie, first, root=True) + ")"
+
+
 # A subject word: abbreviations like "U.S." or ordinary words. No digits, so a tail
 # stops before the next number ("... soldiers and 170 Afghans").
 TOK = r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Za-z][A-Za-z'-]*)"
+# The same without "and": a tail that must not run across a coordination ("Two German
+# tourists and a Czech citizen were killed" is two members, not one subject).
+TOKNA = r"(?:[A-Z]\.(?:[A-Z]\.)+|" + word_except(["and"]) + ")"
 NUMV = rf"(?:{NUM}|{VAGUE})"
 # A number must end at a space or punctuation, never at a hyphen ("19-year-old").
 END = r"(?:[^\w-]|\z)"
@@ -65,7 +120,7 @@ FORMS: list[tuple[str, str]] = [
     # death toll rose to 141
     ("toll", rf"(?P<m1>(?:death toll|toll|number of (?:dead|deaths|fatalities)) (?:[a-z]+ ){{0,3}}?(?:to|of|at|reached|is|was|stood at|stands at) (?:(?P<q1>{QUAL}) )?(?P<n1>{NUM}))"),
     # eight people were killed and 20 injured / 68 people were killed and at least 165 were injured
-    ("noun_pair", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK}){{0,12}}?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?:,? and|,|;) (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM})(?P<t2>(?: {TOK}){{0,2}}?) {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
+    ("noun_pair", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOKNA}){{0,12}}?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?:,? and|,|;) (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM})(?P<t2>(?: {TOK}){{0,2}}?) {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
     # About two-dozen people were wounded / 16 killed
     # 32 people and 3 suicide bombers were killed / Four military personnel and 2 civilians were killed
     ("noun_coord", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUM})(?P<t1>(?: {TOK}){{1,4}}?)) and (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM}|an?)(?P<t2>(?: {TOK}){{0,4}}?){APPOS} {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
@@ -83,6 +138,8 @@ FORMS: list[tuple[str, str]] = [
     # 110 domestic extremist attacks / more than 10 international disputes
     ("count", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{DIGITS}|{WORDNUM})(?P<t1>(?: (?:[a-z][a-z'-]*|[A-Z][A-Za-z.-]+)){{0,2}}? [a-z][a-z-]*s)){WB}"),
 ]
+# Forms that read two members joined by "and".
+_COORDINATION = ("verb_pair", "noun_pair", "noun_coord")
 _GROUPS = ["m1", "m2", "v1", "v2", "q1", "q2", "n1", "n2", "t1", "t2", "w1", "w2", "obj", "pct", "frac", "of", "cur"]
 # The regex engine has no look-behind, so the character before a phrase is consumed
 # (and trimmed again in `_parse`): a number after a hyphen, slash or dot ("B-52",
@@ -140,6 +197,14 @@ def _parse(matches: pl.DataFrame) -> pl.DataFrame:
     )
     matches = matches.with_columns(form=form_of(FORMS, "i")).filter(pl.col("form").is_not_null())
     out = _with_all_groups(matches.head(0), _extract(matches))
+    # A coordination whose members join into one number phrase is a misreading of that
+    # number: "one hundred and fifty people" is not "one hundred" and "fifty people".
+    # Re-read such matches without the coordination forms.
+    split_number = pl.col("form").is_in(_COORDINATION) & pl.concat_str(
+        [pl.col("n1"), pl.col("t1").fill_null(""), pl.lit(" and "), pl.col("n2")]
+    ).str.contains("^(?i:" + WORDNUM + ")$").fill_null(False)
+    out = _with_all_groups(out.head(0), [out.filter(~split_number), *_reread(
+        out.filter(split_number), [f for f in FORMS if f[0] not in _COORDINATION])])
     # Active voice: "<agent> killed <object>" -> re-read from the verb with the verb forms.
     passive = pl.col("m1").str.contains(r"(?i)(?:were|was|been|are|is|be|got|became) (?:\w+ )?\w+$")
     active = (pl.col("form") == "noun") & pl.col("obj").is_not_null() & ~passive & pl.col("w1").str.contains(
@@ -149,10 +214,21 @@ def _parse(matches: pl.DataFrame) -> pl.DataFrame:
         (pl.col("char_start") + pl.col("m1").str.len_chars() - pl.col("w1").str.len_chars()).alias("char_start"),
         pl.concat_str(["w1", "obj"]).alias("match"),
     )
-    redo = redo.with_columns(char_end=pl.col("char_start") + pl.col("match").str.len_chars())
-    verb_form = form_of([f for f in FORMS if f[0] in ("verb_pair", "verb")], "i")
-    redone = _extract(redo.with_columns(form=verb_form).filter(pl.col("form").is_not_null()))
+    redone = _reread(redo, [f for f in FORMS if f[0] in ("verb_pair", "verb")])
     return _with_all_groups(out.head(0), [out.filter(~active), *redone])
+
+
+def _reread(matches: pl.DataFrame, forms: list[tuple[str, str]]) -> list[pl.DataFrame]:
+    """Parse (document_id, match_no, char_start, match) again with only `forms`. The new
+    reading may be shorter than the old match: it is cut to the longest prefix one of the
+    forms matches, as the scan would have found without the other forms."""
+    if matches.is_empty():
+        return []
+    prefix = "^(?i:" + "|".join(unnamed(p) for _, p in forms) + ")"
+    m = matches.select("document_id", "match_no", "char_start", pl.col("match").str.extract(prefix, 0))
+    m = m.filter(pl.col("match").is_not_null() & (pl.col("match") != ""))
+    m = m.with_columns(char_end=pl.col("char_start") + pl.col("match").str.len_chars())
+    return _extract(m.with_columns(form=form_of(forms, "i")).filter(pl.col("form").is_not_null()), forms)
 
 
 def _with_all_groups(empty: pl.DataFrame, parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -161,9 +237,9 @@ def _with_all_groups(empty: pl.DataFrame, parts: list[pl.DataFrame]) -> pl.DataF
     return out.with_columns([pl.lit(None, dtype=pl.String).alias(g) for g in _GROUPS if g not in out.columns])
 
 
-def _extract(matches: pl.DataFrame) -> list[pl.DataFrame]:
+def _extract(matches: pl.DataFrame, forms: list[tuple[str, str]] | None = None) -> list[pl.DataFrame]:
     parts = []
-    for name, pattern in FORMS:
+    for name, pattern in forms or FORMS:
         sub = matches.filter(pl.col("form") == name)
         if sub.is_empty():
             continue
