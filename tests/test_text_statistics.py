@@ -117,6 +117,64 @@ def test_noun_pair_first_member_stops_at_and():
     assert sorted(totals.select("casualty_type", "total").rows()) == [("injured", 3.0), ("killed", 3.0)]
 
 
+def totals_of(text: str, victims_only: bool = True) -> list[tuple]:
+    return sorted(casualty_totals(extract_statistics(docs_frame(text)), victims_only=victims_only)
+                  .select("casualty_type", "total").rows())
+
+
+def test_list_of_victims_after_a_verb():
+    """Each member of a list is a row; a determiner phrase is one person; the attacker is left out."""
+    text = ("A bomb exploded in a van and killed a suspected bomber, a soldier, 4 paramilitaries and 4 civilians, "
+            "including a mother and her child, at a military checkpoint in the city of Lamitan.")
+    assert [(r[1], r[3], r[4], r[5]) for r in casualties(text)] == [
+        (1.0, "killed", "suspected bomber", "killed a suspected bomber"),
+        (1.0, "killed", "soldier", "a soldier"),
+        (4.0, "killed", "paramilitaries", "4 paramilitaries"),
+        (4.0, "killed", "civilians", "4 civilians"),
+    ]
+    assert totals_of(text) == [("killed", 9.0)]
+    assert totals_of(text, victims_only=False) == [("killed", 10.0)]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("A suicide bomber targeted a vehicle carrying local judges and government officials killing the driver and "
+     "a civilian and wounding 5 passengers.", [("injured", 5.0), ("killed", 2.0)]),
+    ("A female suicide bomber struck a van near the University of Karachi's Confucius Institute, killing three "
+     "Chinese citizens and their Pakistani driver.", [("killed", 4.0)]),
+    ("A suicide bombing in a Taliban run mosque killed 14 civilians and a police officer. 19 others were injured.",
+     [("injured", 19.0), ("killed", 15.0)]),
+    ("A suicide bombing in Kulachi killed a candidate running for a seat in the provincial assembly, his driver "
+     "and a guard and injured 3 other people.", [("injured", 3.0), ("killed", 3.0)]),
+    ("The other detonated the bombs, injuring a police officer and 2 civilians and killing the perpetrator.",
+     [("injured", 3.0)]),
+])
+def test_singular_members_count_one(text, expected):
+    assert totals_of(text) == expected
+
+
+def test_list_of_victims_before_the_verb():
+    text = ("At least 22 civilians, 2 police officers, and 5 attackers were killed in shoot outs and dozens of "
+            "hostages were taken.")
+    assert [(r[1], r[2], r[4]) for r in casualties(text)] == [
+        (22.0, "at_least", "civilians"), (2.0, "exact", "police officers"), (5.0, "exact", "attackers")]
+    assert totals_of(text) == [("killed", 24.0)]
+
+
+@pytest.mark.parametrize("text,expected", [
+    # the first member is the sum of the others: a total with its breakdown, not three figures
+    ("40 people, 6 security personnel and 34 civilians were killed in the attack.", [("killed", 40.0)]),
+    # a plural after a determiner is no count
+    ("The truck bomb went off next to the bus, killing the driver and the passengers.", []),
+    # a clause is no list member
+    ("In the 2 attacks, 40 people were killed and more than 30 were injured.", [("injured", 30.0), ("killed", 40.0)]),
+    ("4 people were killed in the attack, and 20 were injured.", [("injured", 20.0), ("killed", 4.0)]),
+    ("At least 21 people were killed including a British and an American citizen, 28 other people were injured "
+     "and 5 attackers were also killed.", [("injured", 28.0), ("killed", 21.0)]),
+])
+def test_not_a_list_of_victims(text, expected):
+    assert totals_of(text) == expected
+
+
 def test_vague_figures_have_no_value():
     text = ("Amid these offensives, US and Afghan planes continue to batter Taliban positions, killing hundreds of "
             "fighters and causing fires throughout various cities.")

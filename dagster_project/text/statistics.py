@@ -52,82 +52,46 @@ AUX = r"(?:(?:were|was|have been|has been|had been|are|is|been|being|got|reporte
 APPOS = r"(?:,[^,.;:]+,| \([^()]+\)|,? including [^,.;:]+?)?"
 
 
-def _chars(spec: str) -> list[str]:
-    """The characters of a class body like "a-z'-" (ranges expanded)."""
-    out, i = [], 0
-    while i < len(spec):
-        if i + 2 < len(spec) and spec[i + 1] == "-":
-            out += [chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1)]
-            i += 3
-        else:
-            out.append(spec[i])
-            i += 1
-    return out
-
-
-def _cls(chars: list[str]) -> str:
-    """A character class for `chars`, runs written as ranges."""
-    codes, parts = sorted({ord(c) for c in chars}), []
-    for c in codes:
-        if parts and c == parts[-1][1] + 1:
-            parts[-1][1] = c
-        else:
-            parts.append([c, c])
-    esc = lambda c: re.escape(chr(c))  # noqa: E731
-    return "[" + "".join(esc(a) if a == b else esc(a) + ("" if b == a + 1 else "-") + esc(b) for a, b in parts) + "]"
-
-
-def word_except(words: list[str], first: str = "a-z", rest: str = "a-z'-") -> str:
-    """A regex for one word ([first][rest]*, for case-insensitive use) that is none of `words`.
-
-    The engine has no look-ahead, so the complement is spelled out from a trie as plain
-    character classes; that keeps the regex automaton small (a DFA), unlike alternatives
-    with look-around or counted repeats over negated classes."""
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w.lower():
-            node = node.setdefault(ch, {})
-        node[""] = {}
-    rest_cls = _cls(_chars(rest))
-
-    def tail(node: dict, alphabet: str, root: bool = False) -> str:
-        alts = [] if ("" in node or root) else [""]
-        kids = sorted(k for k in node if k)
-        alts.append(_cls([c for c in _chars(alphabet) if c not in kids]) + rest_cls + "*")
-        alts += [k + "(?:" + tail(node[k], rest) + ")" for k in kids]
-        return "|".join(alts)
-
-    return "(?:" + tail(trie, first, root=True) + ")"
-
-
 # A subject word: abbreviations like "U.S." or ordinary words. No digits, so a tail
 # stops before the next number ("... soldiers and 170 Afghans").
 TOK = r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Za-z][A-Za-z'-]*)"
-# The same without "and": a tail that must not run across a coordination ("Two German
-# tourists and a Czech citizen were killed" is two members, not one subject).
-TOKNA = r"(?:[A-Z]\.(?:[A-Z]\.)+|" + word_except(["and"]) + ")"
+# The same without the word "and" (spelled out: the engine has no look-ahead), for a last
+# member's tail: "killing the driver and a civilian [and] wounding 5" must stop before "and".
+TOKNA = r"(?:[A-Z]\.(?:[A-Z]\.)+|[b-zB-Z][A-Za-z'-]*|[aA](?:[a-mo-zA-MO-Z'-][A-Za-z'-]*|[nN](?:[a-ce-zA-CE-Z'-][A-Za-z'-]*|[dD][A-Za-z'-]+)?)?)"
 NUMV = rf"(?:{NUM}|{VAGUE})"
 # A number must end at a space or punctuation, never at a hyphen ("19-year-old").
 END = r"(?:[^\w-]|\z)"
 
-_M1V = rf"(?P<v1>{KILL}|{HURT}|{LEAVE}) (?:a group of |a total of |the |all )?(?:(?P<q1>{QUAL}) )?(?:a group of )?(?P<n1>{NUMV})"
+# Lists of victims: "killed a soldier, 4 paramilitaries and 4 civilians", "killing the driver and
+# a civilian", "22 civilians, 2 police officers, and 5 attackers were killed". A member is a number
+# phrase, or a noun phrase with a determiner: one person (`_coordinated_members` checks that its
+# head is singular). Members between the first and the last are the `mid` group.
+DET = r"(?:their|the|his|her|an|a)(?-u:\b)"
+_MID = rf"(?P<mid>(?:, (?:{QUAL} )?(?:{NUM}|{DET})(?: {TOK}){{0,4}}?)*)"
+_V1 = rf"(?P<v1>{KILL}|{HURT}|{LEAVE}) (?:a group of |a total of |the |all )?(?:(?P<q1>{QUAL}) )?(?:a group of )?"
+_M1V = rf"{_V1}(?P<n1>{NUMV})"
 FORMS: list[tuple[str, str]] = [
-    # killing 13 U.S. soldiers and 170 Afghans / killed at least 55 people and injured 94
-    ("verb_pair", rf"(?P<m1>{_M1V}(?P<t1>(?: {TOK}){{0,4}}?)),? (?:and|while) (?P<m2>(?:(?P<v2>{KILL}|{HURT}) )?(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM})(?P<t2>(?: {TOK}){{0,3}}))"),
+    # killing 13 U.S. soldiers and 170 Afghans / killed at least 55 people and injured 94 /
+    # killed a suspected bomber, a soldier, 4 paramilitaries and 4 civilians. The first member's tail is
+    # unbounded ("killed a candidate running for a seat in the assembly, his driver and a guard"):
+    # TOK stops at punctuation and digits, and unbounded repeats keep the automaton small.
+    ("verb_pair", rf"(?P<m1>{_V1}(?P<n1>{NUMV}|{DET})(?P<t1>(?: {TOK})*?)){_MID},? (?P<sep>and|while) (?P<m2>(?:(?P<v2>{KILL}|{HURT}) )?(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM}|{DET})(?P<t2>(?: {TOKNA}){{0,3}}))"),
     # killing six people / kill 11 miners / left at least 12 soldiers dead
     ("verb", rf"(?P<m1>{_M1V}(?P<t1>(?: {TOK}){{0,4}}))"),
     # death toll rose to 141
     ("toll", rf"(?P<m1>(?:death toll|toll|number of (?:dead|deaths|fatalities)) (?:[a-z]+ ){{0,3}}?(?:to|of|at|reached|is|was|stood at|stands at) (?:(?P<q1>{QUAL}) )?(?P<n1>{NUM}))"),
     # eight people were killed and 20 injured / 68 people were killed and at least 165 were injured
-    ("noun_pair", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOKNA}){{0,12}}?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?:,? and|,|;) (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM})(?P<t2>(?: {TOK}){{0,2}}?) {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
-    # About two-dozen people were wounded / 16 killed
-    # 32 people and 3 suicide bombers were killed / Four military personnel and 2 civilians were killed
-    ("noun_coord", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUM})(?P<t1>(?: {TOK}){{1,4}}?)) and (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM}|an?)(?P<t2>(?: {TOK}){{0,4}}?){APPOS} {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
+    ("noun_pair", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK})*?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?:,? and|,|;) (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM})(?P<t2>(?: {TOK}){{0,2}}?) {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
+    # 32 people and 3 suicide bombers were killed / Four military personnel and 2 civilians were killed /
+    # At least 22 civilians, 2 police officers, and 5 attackers were killed
+    ("noun_coord", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUM})(?P<t1>(?: {TOK}){{1,4}}?)){_MID},? and (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM}|{DET})(?P<t2>(?: {TOK}){{0,4}}?){APPOS} {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
+    # (noun_pair and noun: the subject tail is an unbounded repeat, which keeps the regex
+    # automaton small - a counted {0,12} made the whole scan twice as slow; `_misread` drops
+    # readings whose subject has more than SUBJECT_WORDS words.)
     # About two-dozen people were wounded / 16 killed. An object after a bare verb means
     # active voice ("Two bombs killed at least 100 people"): `_parse` re-reads the text
     # from the verb on with the verb forms.
-    ("noun", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK}){{0,12}}?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?P<obj> (?:the |a group of )?(?:{QUAL} )?{NUMV}(?: {TOK}){{0,4}}?(?:,? and (?:(?:{KILL}|{HURT}) )?(?:{QUAL} )?{NUM}(?: {TOK}){{0,3}})?)?"),
+    ("noun", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK})*?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?P<obj> (?:the |a group of )?(?:{QUAL} )?{NUMV}(?: {TOK}){{0,4}}?(?:,? and (?:(?:{KILL}|{HURT}) )?(?:{QUAL} )?{NUM}(?: {TOK}){{0,3}})?)?"),
     # nearly 90% / 95 per cent / 28 percent
     ("percent", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{DIGITS}|{WORDNUM}) ?(?P<pct>%|per ?cent(?:age points?)?(?-u:\b)|percent(?:age points?)?(?-u:\b)))"),
     # two-thirds / about a quarter / a third of
@@ -138,9 +102,12 @@ FORMS: list[tuple[str, str]] = [
     # 110 domestic extremist attacks / more than 10 international disputes
     ("count", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{DIGITS}|{WORDNUM})(?P<t1>(?: (?:[a-z][a-z'-]*|[A-Z][A-Za-z.-]+)){{0,2}}? [a-z][a-z-]*s)){WB}"),
 ]
+# Longest subject between a number and its verb in the noun forms ("About two-dozen [people]
+# were wounded"): a longer stretch is no subject of the number.
+SUBJECT_WORDS = 12
 # Forms that read two members joined by "and".
 _COORDINATION = ("verb_pair", "noun_pair", "noun_coord")
-_GROUPS = ["m1", "m2", "v1", "v2", "q1", "q2", "n1", "n2", "t1", "t2", "w1", "w2", "obj", "pct", "frac", "of", "cur"]
+_GROUPS = ["mid", "sep", "m1", "m2", "v1", "v2", "q1", "q2", "n1", "n2", "t1", "t2", "w1", "w2", "obj", "pct", "frac", "of", "cur"]
 # The regex engine has no look-behind, so the character before a phrase is consumed
 # (and trimmed again in `_parse`): a number after a hyphen, slash or dot ("B-52",
 # "COVID-19", "9/11") is not a figure.
@@ -190,21 +157,7 @@ def _casualty_type(verb: pl.Expr, word: pl.Expr, tail: pl.Expr) -> pl.Expr:
 
 def _parse(matches: pl.DataFrame) -> pl.DataFrame:
     """Classify each match into its form and extract named groups."""
-    lead = pl.col("match").str.contains(r"^[^\w$€£]")
-    matches = matches.with_columns(
-        char_start=pl.col("char_start") + lead.cast(pl.Int64),
-        match=pl.when(lead).then(pl.col("match").str.slice(1)).otherwise(pl.col("match")),
-    )
-    matches = matches.with_columns(form=form_of(FORMS, "i")).filter(pl.col("form").is_not_null())
-    out = _with_all_groups(matches.head(0), _extract(matches))
-    # A coordination whose members join into one number phrase is a misreading of that
-    # number: "one hundred and fifty people" is not "one hundred" and "fifty people".
-    # Re-read such matches without the coordination forms.
-    split_number = pl.col("form").is_in(_COORDINATION) & pl.concat_str(
-        [pl.col("n1"), pl.col("t1").fill_null(""), pl.lit(" and "), pl.col("n2")]
-    ).str.contains("^(?i:" + WORDNUM + ")$").fill_null(False)
-    out = _with_all_groups(out.head(0), [out.filter(~split_number), *_reread(
-        out.filter(split_number), [f for f in FORMS if f[0] not in _COORDINATION])])
+    out = _read(_trim_lead(matches), FORMS)
     # Active voice: "<agent> killed <object>" -> re-read from the verb with the verb forms.
     passive = pl.col("m1").str.contains(r"(?i)(?:were|was|been|are|is|be|got|became) (?:\w+ )?\w+$")
     active = (pl.col("form") == "noun") & pl.col("obj").is_not_null() & ~passive & pl.col("w1").str.contains(
@@ -214,21 +167,64 @@ def _parse(matches: pl.DataFrame) -> pl.DataFrame:
         (pl.col("char_start") + pl.col("m1").str.len_chars() - pl.col("w1").str.len_chars()).alias("char_start"),
         pl.concat_str(["w1", "obj"]).alias("match"),
     )
-    redone = _reread(redo, [f for f in FORMS if f[0] in ("verb_pair", "verb")])
-    return _with_all_groups(out.head(0), [out.filter(~active), *redone])
+    verb_forms = [f for f in FORMS if f[0] in ("verb_pair", "verb")]
+    return _with_all_groups(out.head(0), [out.filter(~active), _read(_rescan(redo, verb_forms), verb_forms)])
 
 
-def _reread(matches: pl.DataFrame, forms: list[tuple[str, str]]) -> list[pl.DataFrame]:
-    """Parse (document_id, match_no, char_start, match) again with only `forms`. The new
-    reading may be shorter than the old match: it is cut to the longest prefix one of the
-    forms matches, as the scan would have found without the other forms."""
+def _trim_lead(matches: pl.DataFrame) -> pl.DataFrame:
+    """Drop the character `_LEAD` consumed before a phrase."""
+    lead = pl.col("match").str.contains(r"^[^\w$€£]")
+    return matches.with_columns(
+        char_start=pl.col("char_start") + lead.cast(pl.Int64),
+        match=pl.when(lead).then(pl.col("match").str.slice(1)).otherwise(pl.col("match")),
+    )
+
+
+def _read(matches: pl.DataFrame, forms: list[tuple[str, str]]) -> pl.DataFrame:
+    """Parse matches with `forms`. A coordination that does not hold up (`_misread`) is
+    scanned again without the form that misread it, which also finds the other figures
+    inside its text ("in the attack, and 20 were injured" is no list)."""
+    m = matches.with_columns(form=form_of(forms, "i")).filter(pl.col("form").is_not_null())
+    out = _with_all_groups(m.head(0), _extract(m, forms))
+    if out.is_empty():
+        return out
+    out = out.with_columns(_misread=_misread())
+    parts = [out.filter(pl.col("_misread").is_null())]
+    for reason in out.filter(pl.col("_misread").is_not_null())["_misread"].unique().sort().to_list():
+        bad = out.filter(pl.col("_misread") == reason)
+        if reason == "long":
+            # No subject within reach, so the noun forms do not hold here: what another form
+            # reads at this position, then a new scan after that reading (or after the number).
+            others = [f for f in forms if f[0] not in ("noun_pair", "noun")]
+            here = _rescan(bad, others).join(bad.select("document_id", "char_start"), on=["document_id", "char_start"])
+            parts.append(_read(here, others))
+            after_n1 = pl.col("q1").str.len_chars().fill_null(-1) + 1 + pl.col("n1").str.len_chars()
+            skip = pl.max_horizontal(after_n1, pl.col("_here_end").fill_null(0) - pl.col("char_start"))
+            bad = bad.join(here.select("document_id", "char_start", pl.col("char_end").alias("_here_end")),
+                           on=["document_id", "char_start"], how="left")
+            bad = bad.with_columns(char_start=pl.col("char_start") + skip, match=pl.col("match").str.slice(skip))
+            parts.append(_read(_rescan(bad, forms), forms))
+            continue
+        drop = _COORDINATION if reason == "number" else (reason,)
+        fewer = [f for f in forms if f[0] not in drop]
+        parts.append(_read(_rescan(bad, fewer), fewer))
+    return _with_all_groups(out.head(0), parts).drop("_misread")
+
+
+def _rescan(matches: pl.DataFrame, forms: list[tuple[str, str]]) -> pl.DataFrame:
+    """All phrases that `forms` find inside the text of `matches`, with document offsets."""
     if matches.is_empty():
-        return []
-    prefix = "^(?i:" + "|".join(unnamed(p) for _, p in forms) + ")"
-    m = matches.select("document_id", "match_no", "char_start", pl.col("match").str.extract(prefix, 0))
-    m = m.filter(pl.col("match").is_not_null() & (pl.col("match") != ""))
-    m = m.with_columns(char_end=pl.col("char_start") + pl.col("match").str.len_chars())
-    return _extract(m.with_columns(form=form_of(forms, "i")).filter(pl.col("form").is_not_null()), forms)
+        return matches.select("document_id", "match_no", "char_start", "match").with_columns(
+            char_end=pl.col("char_start"))
+    texts = matches.select("document_id", "match_no", pl.col("char_start").alias("_base"), "match").with_columns(
+        _rid=pl.int_range(pl.len()).cast(pl.String))
+    pattern = _LEAD + "(?i:" + "|".join(unnamed(p) for _, p in forms) + ")"
+    spans = find_spans(texts.select("_rid", "match"), pattern, id_col="_rid", text_col="match").collect()
+    spans = spans.select("_rid", "match", pl.col("char_start").alias("_off")).join(
+        texts.select("_rid", "document_id", "match_no", "_base"), on="_rid")
+    spans = _trim_lead(spans.select("document_id", "match_no", (pl.col("_base") + pl.col("_off")).alias("char_start"),
+                                    "match"))
+    return spans.with_columns(char_end=pl.col("char_start") + pl.col("match").str.len_chars())
 
 
 def _with_all_groups(empty: pl.DataFrame, parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -237,9 +233,9 @@ def _with_all_groups(empty: pl.DataFrame, parts: list[pl.DataFrame]) -> pl.DataF
     return out.with_columns([pl.lit(None, dtype=pl.String).alias(g) for g in _GROUPS if g not in out.columns])
 
 
-def _extract(matches: pl.DataFrame, forms: list[tuple[str, str]] | None = None) -> list[pl.DataFrame]:
+def _extract(matches: pl.DataFrame, forms: list[tuple[str, str]]) -> list[pl.DataFrame]:
     parts = []
-    for name, pattern in forms or FORMS:
+    for name, pattern in forms:
         sub = matches.filter(pl.col("form") == name)
         if sub.is_empty():
             continue
@@ -248,20 +244,89 @@ def _extract(matches: pl.DataFrame, forms: list[tuple[str, str]] | None = None) 
     return parts
 
 
+# A coordinated member: a number phrase, or a determiner and a noun phrase (one person).
+_MEMBER = rf"^(?i:(?:{QUAL} )?{NUM}(?: {TOK})*|{DET}(?: {TOK})+)$"
+_NUM_FIRST = rf"^(?i:(?:{QUAL} )?{NUM})(?: |$)"
+# A member with a verb is a clause ("in the 2 attacks, 40 people were killed"), not a victim.
+_CLAUSE = rf"(?i)(?-u:\b)(?:was|were|is|are|has|have|had|been|being|{NOUN_KILLED}|{NOUN_HURT})(?-u:\b)"
+
+
+def _bad_member(text: pl.Expr) -> pl.Expr:
+    """True for a member that is no victim count: not a number or determiner phrase, one
+    that runs across "and", or a determiner phrase whose head noun is plural ("the
+    passengers" says nothing about how many)."""
+    det = ~text.str.contains(_NUM_FIRST) & text.str.contains(rf"^(?i:{DET}) ")
+    head = (text.str.replace(rf"^(?i:{DET}) ", "").str.replace(_SUBJECT_STOP, "").str.strip_chars(" ,.;:")
+            .str.extract(r"(\S+)$", 1))
+    plural = head.is_null() | head.str.contains(r"(?i)[^su]s$")
+    return (~text.str.contains(_MEMBER) | text.str.contains(r"(?i) and ") | text.str.contains(_CLAUSE)
+            | (det & plural)).fill_null(True)
+
+
+def _misread() -> pl.Expr:
+    """Why a coordination reading is wrong (the form to drop, or "number"), else null."""
+    f, v2 = pl.col("form"), pl.col("v2").is_not_null()
+    is_det = lambda n: pl.col(n).str.contains(rf"^(?i:{DET})$").fill_null(False)  # noqa: E731
+    mids = pl.col("mid").fill_null("").str.split(", ").list.slice(1)
+    bad_mid = mids.list.eval(_bad_member(pl.element())).list.any().fill_null(False)
+    # One person by a determiner counts only in a list of victims of one verb: "killing the
+    # driver and injuring 3" does not say the driver was a victim, nor "while the attacker fled".
+    det_misread = (
+        (is_det("n1") & (v2 | _bad_member(pl.concat_str(["n1", "t1"]))))
+        | (is_det("n2") & (v2 | (pl.col("sep").fill_null("") == "while") | _bad_member(pl.concat_str(["n2", "t2"]))))
+        | ((pl.col("mid").fill_null("") != "") & (v2 | bad_mid | _bad_member(pl.concat_str(["n1", "t1"]))))
+    )
+    return (
+        pl.when(f.is_in(["noun_pair", "noun"]) & (pl.col("t1").str.count_matches(" ") > SUBJECT_WORDS)).then(pl.lit("long"))
+        # "one hundred and fifty people" is one number, not "one hundred" and "fifty people"
+        .when(f.is_in(_COORDINATION) & pl.concat_str([pl.col("n1"), pl.col("t1").fill_null(""), pl.lit(" and "),
+                                                         pl.col("n2")]).str.contains("^(?i:" + WORDNUM + ")$"))
+        .then(pl.lit("number"))
+        # "Two German tourists and a Czech citizen were killed and 3 injured": the first subject
+        # of a pair is itself coordinated
+        .when((f == "noun_pair") & pl.col("t1").str.contains(rf"(?i)(?:^| )and (?:an?|{WORDNUM})(?: |$)"))
+        .then(pl.lit("noun_pair"))
+        .when(f.is_in(["verb_pair", "noun_coord"]) & det_misread).then(f)
+        .otherwise(None)
+    )
+
+
+_MEMBER_GROUPS = rf"^(?i:(?:(?P<q>{QUAL}) )?(?:(?P<n>{NUM})|(?P<d>{DET}))(?P<t>(?: {TOK})*))$"
+
+
+def _one_if_det(num: pl.Expr) -> pl.Expr:
+    """A determiner member ("a soldier", "his driver") is one person."""
+    return pl.when(num.str.contains(rf"^(?i:{DET})$")).then(pl.lit("a")).otherwise(num)
+
+
 def _member_rows(parsed: pl.DataFrame) -> pl.DataFrame:
-    """One row per member (1 or 2) with its text, start offset and fields."""
+    """One row per member (first, last, and any between them) with its text, start offset and fields."""
     f = pl.col("form")
     first = parsed.with_columns(
         member=pl.lit(1), text=pl.col("m1"), start=pl.col("char_start"),
-        verb=pl.col("v1"), qual=pl.col("q1"), num=pl.col("n1"), tail=pl.col("t1"), word=pl.col("w1"),
+        verb=pl.col("v1"), qual=pl.col("q1"), num=_one_if_det(pl.col("n1")), tail=pl.col("t1"), word=pl.col("w1"),
     )
     second = parsed.filter(pl.col("m2").is_not_null()).with_columns(
         member=pl.lit(2), text=pl.col("m2"),
         start=pl.col("char_end") - pl.col("m2").str.len_chars(),
         verb=pl.coalesce(pl.col("v2"), pl.lit(None, dtype=pl.String)),
-        qual=pl.col("q2"), num=pl.col("n2"), tail=pl.col("t2"), word=pl.col("w2"),
+        qual=pl.col("q2"), num=_one_if_det(pl.col("n2")), tail=pl.col("t2"), word=pl.col("w2"),
     )
-    rows = pl.concat([first, second], how="diagonal_relaxed")
+    # members between the first and the last: ", a soldier, 4 paramilitaries" right after m1
+    middle = (
+        parsed.filter(pl.col("mid").fill_null("") != "")
+        .with_columns(_r=pl.int_range(pl.len()), _piece=pl.col("mid").str.split(", ").list.slice(1))
+        .explode("_piece")
+        .with_columns(_len=pl.col("_piece").str.len_chars(), member=pl.int_range(3, pl.len() + 3).over("_r"))
+        .with_columns(_off=(pl.col("_len") + 2).cum_sum().over("_r") - pl.col("_len"))
+        .with_columns(pl.col("_piece").str.extract_groups(_MEMBER_GROUPS).alias("_g")).unnest("_g")
+        .with_columns(text=pl.col("_piece"), start=pl.col("char_start") + pl.col("m1").str.len_chars() + pl.col("_off"),
+                      verb=pl.lit(None, dtype=pl.String), qual=pl.col("q"), num=_one_if_det(pl.coalesce("n", "d")),
+                      tail=pl.col("t"), word=pl.lit(None, dtype=pl.String))
+        .drop("_r", "_piece", "_len", "_off", "q", "n", "d", "t")
+    )
+    rows = pl.concat([first, second, middle], how="diagonal_relaxed")
+    rows = rows.with_columns(list_size=pl.len().over("document_id", "char_start"))
     ctype_own = _casualty_type(pl.col("verb").fill_null(""), pl.col("word"), pl.col("tail"))
     # the first member inherits from the second in "32 people and 3 bombers were killed",
     # the second from the first in "killing 13 U.S. soldiers and 170 Afghans"
@@ -333,6 +398,11 @@ def extract_statistics(documents: pl.DataFrame) -> pl.DataFrame:
         & ~((f == "fraction") & pl.col("q1").is_null() & pl.col("of").is_null()
             & ~pl.col("frac").str.contains(r"(?i)^(?:two|three|four)"))
         & (pl.col("value").is_not_null() | is_vague)
+        # "40 people, 6 security personnel and 34 civilians were killed": when the first of three
+        # or more members is the sum of the others, it is the total and the rest its breakdown.
+        & ~(f.is_in(["verb_pair", "noun_coord"]) & (pl.col("member") > 1) & (pl.col("list_size") >= 3) & (
+            pl.col("value").filter(pl.col("member") == 1).first().over("group_id")
+            == pl.col("value").filter(pl.col("member") > 1).sum().over("group_id")).fill_null(False))
     )
     rows = rows.filter(keep).with_columns(
         char_start=pl.col("start"),
