@@ -175,6 +175,44 @@ def test_not_a_list_of_victims(text, expected):
     assert totals_of(text) == expected
 
 
+@pytest.mark.parametrize("text,expected", [
+    # a death among the injured comes on top of the dead
+    ("A man started shooting at random people in a tram. Three people died and 3 others got seriously injured. "
+     "One of the injured died of his injuries 10 days later.", [("injured", 3.0), ("killed", 4.0)]),
+    ("Indonesian police say an explosion outside a church on Borneo has wounded 4 children. Indonesian police said "
+     "that 1 of 4 young children injured has died.", [("injured", 4.0), ("killed", 1.0)]),
+    # "N more ... also killed" adds to the figure before it
+    ("In a continuation of an ongoing event, 12 hostages were executed, and 42 more people were kidnapped. Four "
+     "more people were also killed during the new kidnappings.", [("killed", 16.0)]),
+    # a part of a group is not added to the group
+    ("Four other police officers were wounded, 1 of whom was seriously injured.", [("injured", 4.0)]),
+    # the group of a part is its subject: the attackers' own deaths are left out
+    ("Four gunmen stormed the hotel, killing 1 person and injuring four. Three of the 4 attackers also died.",
+     [("injured", 4.0), ("killed", 1.0)]),
+])
+def test_parts_and_additions(text, expected):
+    assert totals_of(text) == expected
+
+
+def test_part_of_a_group_is_one_row():
+    text = "Indonesian police said that 1 of 4 young children injured has died."
+    assert casualties(text) == [("casualty", 1.0, "exact", "killed", "young children",
+                                 "1 of 4 young children injured has died")]
+
+
+def test_number_too_far_from_its_verb():
+    """The noun forms scan an unbounded subject (fast) and drop one of more than SUBJECT_WORDS
+    words; what the other forms read there, and figures after the number, are kept."""
+    text = ("5 attacks in the capital city of the country on Monday were reported by the local police who said "
+            "that people were killed in the worst of them.")
+    assert casualties(text) == []
+    assert rows(text, "count") == [("count", 5.0, "exact", None, "attacks", "5 attacks")]
+    text = ("In 2020 the Center for Strategic and International Studies in Washington counted 110 domestic "
+            "extremist attacks in which one man and his wife and their son and a friend of the family were killed, "
+            "and 3 others were injured.")
+    assert casualties(text) == [("casualty", 3.0, "exact", "injured", "others", "3 others were injured")]
+
+
 def test_vague_figures_have_no_value():
     text = ("Amid these offensives, US and Afghan planes continue to batter Taliban positions, killing hundreds of "
             "fighters and causing fires throughout various cities.")

@@ -42,9 +42,9 @@ HURT = r"(?:(?:the )?(?:wounding|injuring|injury|injuries) of|stab(?:bed|bing|s)
 # Verbs whose casualty type comes from the words after the number ("left 12 dead",
 # "claimed 7 civilians' lives").
 LEAVE = r"(?:left|leaving|leaves?|claim(?:ed|ing|s)?(?: the lives of)?)"
-NOUN_KILLED = r"(?:killed|dead|died|slain|perished|lost their lives|deaths|fatalities|lives|to death|gunned down)"
+NOUN_KILLED = r"(?:killed|dead|died|slain|perished|lost their lives|deaths|fatalities|lives|to death|gunned down|executed|murdered|massacred|beheaded|assassinated)"
 NOUN_HURT = r"(?:wounded|injured|hurt|injuries|wounds|stabbed)"
-AUX = r"(?:(?:were|was|have been|has been|had been|are|is|been|being|got|reportedly|also|later|all|confirmed|feared|believed|left|as|more|in total|in all|shot|shot and|stabbed|stabbed and|became|become|sustained|suffered|critically|seriously|slightly|fatally|got|have|had) )*"
+AUX = r"(?:(?:were|was|have been|has been|had been|are|is|been|being|has|got|reportedly|also|later|all|confirmed|feared|believed|left|as|more|in total|in all|shot|shot and|stabbed|stabbed and|became|become|sustained|suffered|critically|seriously|slightly|fatally|got|have|had) )*"
 # An apposition between a number and its verb: "40 people, 6 security personnel and
 # 34 civilians, were killed" / "At least 31 people, including 5 policemen, were killed".
 # (Unbounded repeats: counted ones like {1,90} multiply the regex automaton's states and made
@@ -68,6 +68,9 @@ END = r"(?:[^\w-]|\z)"
 # head is singular). Members between the first and the last are the `mid` group.
 DET = r"(?:their|the|his|her|an|a)(?-u:\b)"
 _MID = rf"(?P<mid>(?:, (?:{QUAL} )?(?:{NUM}|{DET})(?: {TOK}){{0,4}}?)*)"
+# A part of a group: "1 of 4 young children injured has died", "One of the injured died" (the
+# injured are the group here, not the verb; `casualty_totals` adds such deaths to the dead).
+PART = rf"(?: of (?:the |those |these )?(?:{NUM}(?:(?: {TOK})*? (?:injured|wounded))?|injured|wounded))"
 _V1 = rf"(?P<v1>{KILL}|{HURT}|{LEAVE}) (?:a group of |a total of |the |all )?(?:(?P<q1>{QUAL}) )?(?:a group of )?"
 _M1V = rf"{_V1}(?P<n1>{NUMV})"
 FORMS: list[tuple[str, str]] = [
@@ -91,7 +94,7 @@ FORMS: list[tuple[str, str]] = [
     # About two-dozen people were wounded / 16 killed. An object after a bare verb means
     # active voice ("Two bombs killed at least 100 people"): `_parse` re-reads the text
     # from the verb on with the verb forms.
-    ("noun", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK})*?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?P<obj> (?:the |a group of )?(?:{QUAL} )?{NUMV}(?: {TOK}){{0,4}}?(?:,? and (?:(?:{KILL}|{HURT}) )?(?:{QUAL} )?{NUM}(?: {TOK}){{0,3}})?)?"),
+    ("noun", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>{PART}?(?: {TOK})*?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?P<obj> (?:the |a group of )?(?:{QUAL} )?{NUMV}(?: {TOK}){{0,4}}?(?:,? and (?:(?:{KILL}|{HURT}) )?(?:{QUAL} )?{NUM}(?: {TOK}){{0,3}})?)?"),
     # nearly 90% / 95 per cent / 28 percent
     ("percent", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{DIGITS}|{WORDNUM}) ?(?P<pct>%|per ?cent(?:age points?)?(?-u:\b)|percent(?:age points?)?(?-u:\b)))"),
     # two-thirds / about a quarter / a third of
@@ -342,7 +345,10 @@ def _member_rows(parsed: pl.DataFrame) -> pl.DataFrame:
     )
     # Verb-first tails and counts end at the first word that is not part of the subject.
     trimmed = pl.col("tail").fill_null("").str.replace(_SUBJECT_STOP, "")
-    subject = trimmed.str.strip_chars(" ,.;:").str.replace(r"(?i)^(?:of|other|others of)\s+", "")
+    # the subject of a part is its group: "Three of the 4 attackers" -> attackers
+    of_group = pl.col("tail").fill_null("").str.replace(rf"^(?i: of (?:the |those |these )?(?:{NUM} )?)", " ")
+    subject = (of_group.str.replace(_SUBJECT_STOP, "").str.strip_chars(" ,.;:")
+               .str.replace(r"(?i)^(?:of|other|others of)(?:\s+|$)", ""))
     cut_tail = f.is_in(["verb_pair", "verb", "count"])
     rows = rows.with_columns(
         text=pl.when(cut_tail).then(
@@ -389,7 +395,9 @@ def extract_statistics(documents: pl.DataFrame) -> pl.DataFrame:
         ~((pl.col("statistic_type") == "casualty") & (
             pl.col("casualty_type").is_null()
             | pl.col("tail").fill_null("").str.contains(r"(?i)^ (?:years?|months?|weeks?|days?|hours?)(?-u:\b)")
-            | pl.col("tail").fill_null("").str.contains(_OTHER_FATE)))
+            # ... but "12 hostages were executed": the subject's own verb says what happened
+            | (pl.col("tail").fill_null("").str.contains(_OTHER_FATE)
+               & ~(pl.col("word").is_not_null() & pl.col("tail").str.contains(r"(?i)^ hostages$")))))
         & ~((f == "count") & (
             pl.col("text").str.contains(_TIME_UNITS)
             | pl.col("num").str.contains(r"^(?:1[6-9]|20)\d\d$")
@@ -418,22 +426,41 @@ def extract_statistics(documents: pl.DataFrame) -> pl.DataFrame:
     return rows.select(list(STAT_SCHEMA)).sort("document_id", "char_start")
 
 
+# Figures that add to a total given elsewhere: "Four more people were also killed", and
+# deaths among the injured ("One of the injured died", "1 of 4 children injured has died").
+_MORE = rf"(?i)^(?:{QUAL} )?{NUM} more(?-u:\b)"
+_PART_OF = rf"(?i)^(?:{QUAL} )?{NUM} of(?-u:\b)"
+_OF_INJURED = rf"(?i)^(?:{QUAL} )?{NUM} of (?:the |those |these )?(?:{NUM} )?(?:[A-Za-z'-]+ )*?(?:injured|wounded)(?-u:\b)"
+
+
 def casualty_totals(statistics: pl.DataFrame, victims_only: bool = True) -> pl.DataFrame:
     """Per document and casualty type, the total a reader would report.
 
     Figures in one coordinated phrase add up ("13 U.S. soldiers and 170 Afghans" = 183);
     across phrases the largest phrase total wins, because articles restate and break down
     the same toll ("26 were killed ... in total 26 were killed"); an explicit death toll wins
-    over everything. Vague figures carry no value and are ignored. With `victims_only`
-    the attackers' own casualties ("3 suicide bombers were killed") are left out, as
-    victim counts do; without it every death counts, as conflict-event datasets (UCDP) do.
+    over everything. A part of a group ("4 were wounded, 1 of whom seriously") is not added
+    to it. Figures that say they come on top ("4 more people were also killed", "one of
+    the injured later died") are added to the largest of the others. Vague figures carry
+    no value and are ignored. With `victims_only` the attackers' own casualties ("3
+    suicide bombers were killed") are left out, as victim counts do; without it every
+    death counts, as conflict-event datasets (UCDP) do.
     """
     cas = statistics.filter((pl.col("statistic_type") == "casualty") & pl.col("value").is_not_null())
     if victims_only:
         cas = cas.filter(~pl.col("subject").fill_null("").str.contains(PERPETRATORS))
+    surface = pl.col("surface_text")
+    part = surface.str.contains(_PART_OF)
+    cas = cas.with_columns(
+        # a part is its own phrase: restating part of a group never adds to the group
+        group_id=pl.when(part).then(pl.concat_str(["group_id", "char_start"], separator="|")).otherwise("group_id"),
+        extra=surface.str.contains(_MORE) | ((pl.col("casualty_type") == "killed") & surface.str.contains(_OF_INJURED)),
+    )
     per_group = cas.group_by("document_id", "casualty_type", "group_id").agg(
-        pl.col("value").sum().alias("group_total"), pl.col("is_total").any().alias("is_toll"))
+        pl.col("value").sum().alias("group_total"), pl.col("is_total").any().alias("is_toll"),
+        pl.col("extra").all().alias("extra"))
+    largest = pl.col("group_total").filter(~pl.col("extra")).max().fill_null(0.0)
     return per_group.group_by("document_id", "casualty_type").agg(
         pl.when(pl.col("is_toll").any()).then(pl.col("group_total").filter(pl.col("is_toll")).max())
-        .otherwise(pl.col("group_total").max()).alias("total")
+        .otherwise(largest + pl.col("group_total").filter(pl.col("extra")).sum()).alias("total")
     )
