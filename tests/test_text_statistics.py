@@ -147,9 +147,26 @@ def test_list_of_victims_after_a_verb():
      "and a guard and injured 3 other people.", [("injured", 3.0), ("killed", 3.0)]),
     ("The other detonated the bombs, injuring a police officer and 2 civilians and killing the perpetrator.",
      [("injured", 3.0)]),
+    ("A man who shouted \"Allahu Akbar\" took their guns and used them to shoot and kill the 2 officers and a "
+     "pedestrian in Liege, Belgium.", [("killed", 3.0)]),
+    ("The gunmen stormed the compound and killed the governor, his wife and their two children.", [("killed", 4.0)]),
 ])
 def test_singular_members_count_one(text, expected):
     assert totals_of(text) == expected
+
+
+def test_killing_the_bomber_and_three_others():
+    text = "The suicide bomber blew himself up at the checkpoint, killing the bomber and three others."
+    assert totals_of(text) == [("killed", 3.0)]
+    assert totals_of(text, victims_only=False) == [("killed", 4.0)]
+
+
+def test_one_person_only_in_a_list_of_victims():
+    """A determiner phrase counts one person only among coordinated victims of one verb: in
+    "killing the driver and injuring 3" the driver may well be the attacker."""
+    text = ("An explosive-laden vehicle rammed through the gates of the embassy and exploded, killing the driver and "
+            "injuring at least 3 more people.")
+    assert totals_of(text) == [("injured", 3.0)]
 
 
 def test_list_of_victims_before_the_verb():

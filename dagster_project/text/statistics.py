@@ -67,7 +67,9 @@ END = r"(?:[^\w-]|\z)"
 # phrase, or a noun phrase with a determiner: one person (`_coordinated_members` checks that its
 # head is singular). Members between the first and the last are the `mid` group.
 DET = r"(?:their|the|his|her|an|a)(?-u:\b)"
-_MID = rf"(?P<mid>(?:, (?:{QUAL} )?(?:{NUM}|{DET})(?: {TOK}){{0,4}}?)*)"
+# "the 2 officers", "his two sons": a number with a determiner
+_DNUM = rf"(?:(?:the|his|her|their) )?{NUM}"
+_MID = rf"(?P<mid>(?:, (?:{QUAL} )?(?:{_DNUM}|{DET})(?: {TOK}){{0,4}}?)*)"
 # A part of a group: "1 of 4 young children injured has died", "One of the injured died" (the
 # injured are the group here, not the verb; `casualty_totals` adds such deaths to the dead).
 PART = rf"(?: of (?:the |those |these )?(?:{NUM}(?:(?: {TOK})*? (?:injured|wounded))?|injured|wounded))"
@@ -78,7 +80,7 @@ FORMS: list[tuple[str, str]] = [
     # killed a suspected bomber, a soldier, 4 paramilitaries and 4 civilians. The first member's tail is
     # unbounded ("killed a candidate running for a seat in the assembly, his driver and a guard"):
     # TOK stops at punctuation and digits, and unbounded repeats keep the automaton small.
-    ("verb_pair", rf"(?P<m1>{_V1}(?P<n1>{NUMV}|{DET})(?P<t1>(?: {TOK})*?)){_MID},? (?P<sep>and|while) (?P<m2>(?:(?P<v2>{KILL}|{HURT}) )?(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM}|{DET})(?P<t2>(?: {TOKNA}){{0,3}}))"),
+    ("verb_pair", rf"(?P<m1>{_V1}(?P<n1>{NUMV}|{DET})(?P<t1>(?: {TOK})*?)){_MID},? (?P<sep>and|while) (?P<m2>(?:(?P<v2>{KILL}|{HURT}) )?(?:(?P<q2>{QUAL}) )?(?P<n2>{_DNUM}|{DET})(?P<t2>(?: {TOKNA}){{0,3}}))"),
     # killing six people / kill 11 miners / left at least 12 soldiers dead
     ("verb", rf"(?P<m1>{_M1V}(?P<t1>(?: {TOK}){{0,4}}))"),
     # death toll rose to 141
@@ -87,7 +89,7 @@ FORMS: list[tuple[str, str]] = [
     ("noun_pair", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>(?: {TOK})*?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?:,? and|,|;) (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM})(?P<t2>(?: {TOK}){{0,2}}?) {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
     # 32 people and 3 suicide bombers were killed / Four military personnel and 2 civilians were killed /
     # At least 22 civilians, 2 police officers, and 5 attackers were killed
-    ("noun_coord", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUM})(?P<t1>(?: {TOK}){{1,4}}?)){_MID},? and (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{NUM}|{DET})(?P<t2>(?: {TOK}){{0,4}}?){APPOS} {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
+    ("noun_coord", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUM})(?P<t1>(?: {TOK}){{1,4}}?)){_MID},? and (?P<m2>(?:(?P<q2>{QUAL}) )?(?P<n2>{_DNUM}|{DET})(?P<t2>(?: {TOK}){{0,4}}?){APPOS} {AUX}(?P<w2>{NOUN_KILLED}|{NOUN_HURT}))"),
     # (noun_pair and noun: the subject tail is an unbounded repeat, which keeps the regex
     # automaton small - a counted {0,12} made the whole scan twice as slow; `_misread` drops
     # readings whose subject has more than SUBJECT_WORDS words.)
@@ -248,8 +250,8 @@ def _extract(matches: pl.DataFrame, forms: list[tuple[str, str]]) -> list[pl.Dat
 
 
 # A coordinated member: a number phrase, or a determiner and a noun phrase (one person).
-_MEMBER = rf"^(?i:(?:{QUAL} )?{NUM}(?: {TOK})*|{DET}(?: {TOK})+)$"
-_NUM_FIRST = rf"^(?i:(?:{QUAL} )?{NUM})(?: |$)"
+_MEMBER = rf"^(?i:(?:{QUAL} )?{_DNUM}(?: {TOK})*|{DET}(?: {TOK})+)$"
+_NUM_FIRST = rf"^(?i:(?:{QUAL} )?{_DNUM})(?: |$)"
 # A member with a verb is a clause ("in the 2 attacks, 40 people were killed"), not a victim.
 _CLAUSE = rf"(?i)(?-u:\b)(?:was|were|is|are|has|have|had|been|being|{NOUN_KILLED}|{NOUN_HURT})(?-u:\b)"
 
@@ -294,12 +296,14 @@ def _misread() -> pl.Expr:
     )
 
 
-_MEMBER_GROUPS = rf"^(?i:(?:(?P<q>{QUAL}) )?(?:(?P<n>{NUM})|(?P<d>{DET}))(?P<t>(?: {TOK})*))$"
+_MEMBER_GROUPS = rf"^(?i:(?:(?P<q>{QUAL}) )?(?:(?P<n>{_DNUM})|(?P<d>{DET}))(?P<t>(?: {TOK})*))$"
 
 
-def _one_if_det(num: pl.Expr) -> pl.Expr:
-    """A determiner member ("a soldier", "his driver") is one person."""
-    return pl.when(num.str.contains(rf"^(?i:{DET})$")).then(pl.lit("a")).otherwise(num)
+def _member_num(num: pl.Expr) -> pl.Expr:
+    """The number of a member: a determiner alone ("a soldier", "his driver") is one person;
+    "his two sons" is two."""
+    return (pl.when(num.str.contains(rf"^(?i:{DET})$")).then(pl.lit("a"))
+            .otherwise(num.str.replace(r"^(?i:(?:the|his|her|their) )", "")))
 
 
 def _member_rows(parsed: pl.DataFrame) -> pl.DataFrame:
@@ -307,13 +311,13 @@ def _member_rows(parsed: pl.DataFrame) -> pl.DataFrame:
     f = pl.col("form")
     first = parsed.with_columns(
         member=pl.lit(1), text=pl.col("m1"), start=pl.col("char_start"),
-        verb=pl.col("v1"), qual=pl.col("q1"), num=_one_if_det(pl.col("n1")), tail=pl.col("t1"), word=pl.col("w1"),
+        verb=pl.col("v1"), qual=pl.col("q1"), num=_member_num(pl.col("n1")), tail=pl.col("t1"), word=pl.col("w1"),
     )
     second = parsed.filter(pl.col("m2").is_not_null()).with_columns(
         member=pl.lit(2), text=pl.col("m2"),
         start=pl.col("char_end") - pl.col("m2").str.len_chars(),
         verb=pl.coalesce(pl.col("v2"), pl.lit(None, dtype=pl.String)),
-        qual=pl.col("q2"), num=_one_if_det(pl.col("n2")), tail=pl.col("t2"), word=pl.col("w2"),
+        qual=pl.col("q2"), num=_member_num(pl.col("n2")), tail=pl.col("t2"), word=pl.col("w2"),
     )
     # members between the first and the last: ", a soldier, 4 paramilitaries" right after m1
     middle = (
@@ -324,7 +328,7 @@ def _member_rows(parsed: pl.DataFrame) -> pl.DataFrame:
         .with_columns(_off=(pl.col("_len") + 2).cum_sum().over("_r") - pl.col("_len"))
         .with_columns(pl.col("_piece").str.extract_groups(_MEMBER_GROUPS).alias("_g")).unnest("_g")
         .with_columns(text=pl.col("_piece"), start=pl.col("char_start") + pl.col("m1").str.len_chars() + pl.col("_off"),
-                      verb=pl.lit(None, dtype=pl.String), qual=pl.col("q"), num=_one_if_det(pl.coalesce("n", "d")),
+                      verb=pl.lit(None, dtype=pl.String), qual=pl.col("q"), num=_member_num(pl.coalesce("n", "d")),
                       tail=pl.col("t"), word=pl.lit(None, dtype=pl.String))
         .drop("_r", "_piece", "_len", "_off", "q", "n", "d", "t")
     )
