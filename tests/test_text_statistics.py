@@ -201,6 +201,10 @@ def test_not_a_list_of_victims(text, expected):
     # "N more ... also killed" adds to the figure before it
     ("In a continuation of an ongoing event, 12 hostages were executed, and 42 more people were kidnapped. Four "
      "more people were also killed during the new kidnappings.", [("killed", 16.0)]),
+    ("Gunmen killed 5 villagers on Monday night. Another 3 people died in hospital on Tuesday.", [("killed", 8.0)]),
+    # ... but only on top of a figure of the same kind stated before
+    ("The blasts killed over 30 people and wounded another 65. Officials said 65 people were wounded.",
+     [("injured", 65.0), ("killed", 30.0)]),
     # a part of a group is not added to the group
     ("Four other police officers were wounded, 1 of whom was seriously injured.", [("injured", 4.0)]),
     # the group of a part is its subject: the attackers' own deaths are left out

@@ -430,9 +430,9 @@ def extract_statistics(documents: pl.DataFrame) -> pl.DataFrame:
     return rows.select(list(STAT_SCHEMA)).sort("document_id", "char_start")
 
 
-# Figures that add to a total given elsewhere: "Four more people were also killed", and
-# deaths among the injured ("One of the injured died", "1 of 4 children injured has died").
-_MORE = rf"(?i)^(?:{QUAL} )?{NUM} more(?-u:\b)"
+# Figures that add to a total given before them: "Four more people were also killed", "another
+# 9 died", and deaths among the injured ("One of the injured died").
+_MORE = rf"(?i)^(?:(?:{QUAL} )?{NUM} more|(?:another|an additional|a further) {NUM})(?-u:\b)"
 _PART_OF = rf"(?i)^(?:{QUAL} )?{NUM} of(?-u:\b)"
 _OF_INJURED = rf"(?i)^(?:{QUAL} )?{NUM} of (?:the |those |these )?(?:{NUM} )?(?:[A-Za-z'-]+ )*?(?:injured|wounded)(?-u:\b)"
 
@@ -460,6 +460,9 @@ def casualty_totals(statistics: pl.DataFrame, victims_only: bool = True) -> pl.D
         group_id=pl.when(part).then(pl.concat_str(["group_id", "char_start"], separator="|")).otherwise("group_id"),
         extra=surface.str.contains(_MORE) | ((pl.col("casualty_type") == "killed") & surface.str.contains(_OF_INJURED)),
     )
+    # ... on top of a figure stated before it: "wounded another 65" after "killed 30" is no addition
+    first_plain = pl.col("char_start").filter(~pl.col("extra")).min().over("document_id", "casualty_type")
+    cas = cas.with_columns(extra=pl.col("extra") & (first_plain < pl.col("char_start")).fill_null(False))
     per_group = cas.group_by("document_id", "casualty_type", "group_id").agg(
         pl.col("value").sum().alias("group_total"), pl.col("is_total").any().alias("is_toll"),
         pl.col("extra").all().alias("extra"))
