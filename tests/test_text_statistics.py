@@ -215,6 +215,29 @@ def test_parts_and_additions(text, expected):
     assert totals_of(text) == expected
 
 
+@pytest.mark.parametrize("text,victims,everyone", [
+    ("A suicide bombing occurred on the St Petersburg Metro. 16 people[citation needed] were killed in the "
+     "attack, including the suicide bomber. 64 others were also injured.",
+     [("injured", 64.0), ("killed", 15.0)], [("injured", 64.0), ("killed", 16.0)]),
+    ("Five people, including the gunman, were killed when he opened fire in the mall.",
+     [("killed", 4.0)], [("killed", 5.0)]),
+    ("The blast at the checkpoint killed 7 people, including 2 attackers.", [("killed", 5.0)], [("killed", 7.0)]),
+    # no number to take the attacker out of
+    ("Dozens of people were killed, including the bomber.", [], []),
+])
+def test_attackers_within_a_figure(text, victims, everyone):
+    assert totals_of(text) == victims
+    assert totals_of(text, victims_only=False) == everyone
+
+
+def test_attackers_within_a_figure_row():
+    text = "16 people[citation needed] were killed in the attack, including the suicide bomber."
+    assert [(r[1], r[3], r[4], r[5]) for r in casualties(text)] == [
+        (16.0, "killed", "people", "16 people[citation needed] were killed"),
+        (1.0, "killed", "suicide bomber", "including the suicide bomber"),
+    ]
+
+
 def test_part_of_a_group_is_one_row():
     text = "Indonesian police said that 1 of 4 young children injured has died."
     assert casualties(text) == [("casualty", 1.0, "exact", "killed", "young children",

@@ -45,11 +45,12 @@ LEAVE = r"(?:left|leaving|leaves?|claim(?:ed|ing|s)?(?: the lives of)?)"
 NOUN_KILLED = r"(?:killed|dead|died|slain|perished|lost their lives|deaths|fatalities|lives|to death|gunned down|executed|murdered|massacred|beheaded|assassinated)"
 NOUN_HURT = r"(?:wounded|injured|hurt|injuries|wounds|stabbed)"
 AUX = r"(?:(?:were|was|have been|has been|had been|are|is|been|being|has|got|reportedly|also|later|all|confirmed|feared|believed|left|as|more|in total|in all|shot|shot and|stabbed|stabbed and|became|become|sustained|suffered|critically|seriously|slightly|fatally|got|have|had) )*"
-# An apposition between a number and its verb: "40 people, 6 security personnel and
+# An apposition between a number and its verb: "16 people[citation needed] were killed",
+# "40 people, 6 security personnel and
 # 34 civilians, were killed" / "At least 31 people, including 5 policemen, were killed".
 # (Unbounded repeats: counted ones like {1,90} multiply the regex automaton's states and made
 # the whole statistics pass ~4x slower; punctuation bounds the apposition anyway.)
-APPOS = r"(?:,[^,.;:]+,| \([^()]+\)|,? including [^,.;:]+?)?"
+APPOS = r"(?:,[^,.;:]+,| \([^()]+\)|,? including [^,.;:]+?|\[[^\[\]]*\])?"
 
 
 # A subject word: abbreviations like "U.S." or ordinary words. No digits, so a tail
@@ -70,6 +71,12 @@ DET = r"(?:their|the|his|her|an|a)(?-u:\b)"
 # "the 2 officers", "his two sons": a number with a determiner
 _DNUM = rf"(?:(?:the|his|her|their) )?{NUM}"
 _MID = rf"(?P<mid>(?:, (?:{QUAL} )?(?:{_DNUM}|{DET})(?: {TOK}){{0,4}}?)*)"
+PERP = (r"(?:attackers?|assailants?|gunm[ae]n|(?:suicide )?bombers?|terrorists?|perpetrators?"
+        r"|militants?|insurgents?|jihadists?|knifem[ae]n|shooters?|hijackers?|kidnappers?)")
+# "16 people were killed in the attack, including the suicide bomber": the attackers are part of
+# the figure (`casualty_totals` takes them out of victim counts).
+_INCL_PERP = rf"including (?:(?:the|one|a|an|{DIGITS}|{WORDNUM}) )?(?:(?:would-be|suspected|alleged|lone) )?{PERP}"
+INCL = rf"(?P<inc>(?: {TOK})*?,? {_INCL_PERP})?"
 # A part of a group: "1 of 4 young children injured has died", "One of the injured died" (the
 # injured are the group here, not the verb; `casualty_totals` adds such deaths to the dead).
 PART = rf"(?: of (?:the |those |these )?(?:{NUM}(?:(?: {TOK})*? (?:injured|wounded))?|injured|wounded))"
@@ -82,7 +89,7 @@ FORMS: list[tuple[str, str]] = [
     # TOK stops at punctuation and digits, and unbounded repeats keep the automaton small.
     ("verb_pair", rf"(?P<m1>{_V1}(?P<n1>{NUMV}|{DET})(?P<t1>(?: {TOK})*?)){_MID},? (?P<sep>and|while) (?P<m2>(?:(?P<v2>{KILL}|{HURT}) )?(?:(?P<q2>{QUAL}) )?(?P<n2>{_DNUM}|{DET})(?P<t2>(?: {TOKNA}){{0,3}}))"),
     # killing six people / kill 11 miners / left at least 12 soldiers dead
-    ("verb", rf"(?P<m1>{_M1V}(?P<t1>(?: {TOK}){{0,4}}))"),
+    ("verb", rf"(?P<m1>{_M1V}(?P<t1>(?: {TOK}){{0,4}})){INCL}"),
     # death toll rose to 141
     ("toll", rf"(?P<m1>(?:death toll|toll|number of (?:dead|deaths|fatalities)) (?:[a-z]+ ){{0,3}}?(?:to|of|at|reached|is|was|stood at|stands at) (?:(?P<q1>{QUAL}) )?(?P<n1>{NUM}))"),
     # eight people were killed and 20 injured / 68 people were killed and at least 165 were injured
@@ -96,7 +103,7 @@ FORMS: list[tuple[str, str]] = [
     # About two-dozen people were wounded / 16 killed. An object after a bare verb means
     # active voice ("Two bombs killed at least 100 people"): `_parse` re-reads the text
     # from the verb on with the verb forms.
-    ("noun", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>{PART}?(?: {TOK})*?){APPOS} {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?P<obj> (?:the |a group of )?(?:{QUAL} )?{NUMV}(?: {TOK}){{0,4}}?(?:,? and (?:(?:{KILL}|{HURT}) )?(?:{QUAL} )?{NUM}(?: {TOK}){{0,3}})?)?"),
+    ("noun", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUMV})(?P<t1>{PART}?(?: {TOK})*?)(?P<ap>{APPOS}) {AUX}(?P<w1>{NOUN_KILLED}|{NOUN_HURT}))(?P<obj> (?:the |a group of )?(?:{QUAL} )?{NUMV}(?: {TOK}){{0,4}}?(?:,? and (?:(?:{KILL}|{HURT}) )?(?:{QUAL} )?{NUM}(?: {TOK}){{0,3}})?)?{INCL}"),
     # nearly 90% / 95 per cent / 28 percent
     ("percent", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{DIGITS}|{WORDNUM}) ?(?P<pct>%|per ?cent(?:age points?)?(?-u:\b)|percent(?:age points?)?(?-u:\b)))"),
     # two-thirds / about a quarter / a third of
@@ -112,7 +119,7 @@ FORMS: list[tuple[str, str]] = [
 SUBJECT_WORDS = 12
 # Forms that read two members joined by "and".
 _COORDINATION = ("verb_pair", "noun_pair", "noun_coord")
-_GROUPS = ["mid", "sep", "m1", "m2", "v1", "v2", "q1", "q2", "n1", "n2", "t1", "t2", "w1", "w2", "obj", "pct", "frac", "of", "cur"]
+_GROUPS = ["mid", "sep", "inc", "ap", "m1", "m2", "v1", "v2", "q1", "q2", "n1", "n2", "t1", "t2", "w1", "w2", "obj", "pct", "frac", "of", "cur"]
 # The regex engine has no look-behind, so the character before a phrase is consumed
 # (and trimmed again in `_parse`): a number after a hyphen, slash or dot ("B-52",
 # "COVID-19", "9/11") is not a figure.
@@ -129,8 +136,7 @@ _SUBJECT_STOP = (
 _TIME_UNITS = r"(?i)(?:^|\s)(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|times|rounds?|miles?|kilometers?|km|percent|per|cent)$"
 _OTHER_FATE = r"(?i)(?-u:\b)(?:missing|arrested|kidnapped|abducted|taken hostage|hostages?|rescued|captured|detained|displaced|evacuated|unharmed|safe)(?-u:\b)"
 # Subjects that are the attackers, not the victims.
-PERPETRATORS = (r"(?i)(?-u:\b)(?:attackers?|assailants?|gunm[ae]n|(?:suicide )?bombers?|terrorists?|perpetrators?"
-                r"|militants?|insurgents?|jihadists?|knifem[ae]n|shooters?|hijackers?|kidnappers?)$")
+PERPETRATORS = rf"(?i)(?-u:\b){PERP}$"
 _FRACTIONS = {"half": 50.0, "third": 100 / 3, "quarter": 25.0, "fifth": 20.0}
 
 
@@ -170,7 +176,7 @@ def _parse(matches: pl.DataFrame) -> pl.DataFrame:
     redo = out.filter(active).select(
         "document_id", "match_no",
         (pl.col("char_start") + pl.col("m1").str.len_chars() - pl.col("w1").str.len_chars()).alias("char_start"),
-        pl.concat_str(["w1", "obj"]).alias("match"),
+        pl.concat_str(["w1", "obj", pl.col("inc").fill_null("")]).alias("match"),
     )
     verb_forms = [f for f in FORMS if f[0] in ("verb_pair", "verb")]
     return _with_all_groups(out.head(0), [out.filter(~active), _read(_rescan(redo, verb_forms), verb_forms)])
@@ -332,7 +338,30 @@ def _member_rows(parsed: pl.DataFrame) -> pl.DataFrame:
                       tail=pl.col("t"), word=pl.lit(None, dtype=pl.String))
         .drop("_r", "_piece", "_len", "_off", "q", "n", "d", "t")
     )
-    rows = pl.concat([first, second, middle], how="diagonal_relaxed")
+    # "..., including the suicide bomber": the attackers within the figure, as a row of its own
+    # (its surface starts with "including": `casualty_totals` takes it out of victim counts)
+    incl_perp = f"(?i){_INCL_PERP}"
+    ap_start = (pl.col("char_start") + pl.col("q1").str.len_chars().fill_null(-1) + 1
+                + pl.col("n1").str.len_chars() + pl.col("t1").str.len_chars())
+    included = (
+        parsed.filter(f.is_in(["noun", "verb"]))
+        .with_columns(
+            _src=pl.coalesce("inc", pl.when(pl.col("ap").str.contains(incl_perp + ",?$")).then(pl.col("ap"))),
+            _src_start=pl.when(pl.col("inc").is_not_null())
+            .then(pl.col("char_end") - pl.col("inc").str.len_chars()).otherwise(ap_start))
+        .filter(pl.col("_src").is_not_null())
+        .with_columns(text=pl.col("_src").str.extract(f"({incl_perp})", 1))
+        .with_columns(
+            member=pl.lit(0),
+            start=pl.col("_src_start") + pl.col("_src").str.replace(incl_perp + ".*$", "").str.len_chars(),
+            verb=pl.lit(None, dtype=pl.String), qual=pl.lit(None, dtype=pl.String), word=pl.lit(None, dtype=pl.String),
+            num=_member_num(pl.col("text").str.extract(rf"^(?i:including ({DIGITS}|{WORDNUM}|the|one|an?) )", 1)
+                            .fill_null("the")),
+            tail=pl.col("text").str.replace(rf"^(?i:including (?:(?:{DIGITS}|{WORDNUM}|the|one|an?) )?)", " "),
+        )
+        .drop("_src", "_src_start")
+    )
+    rows = pl.concat([first, second, middle, included], how="diagonal_relaxed")
     rows = rows.with_columns(list_size=pl.len().over("document_id", "char_start"))
     ctype_own = _casualty_type(pl.col("verb").fill_null(""), pl.col("word"), pl.col("tail"))
     # the first member inherits from the second in "32 people and 3 bombers were killed",
@@ -447,12 +476,18 @@ def casualty_totals(statistics: pl.DataFrame, victims_only: bool = True) -> pl.D
     to it. Figures that say they come on top ("4 more people were also killed", "one of
     the injured later died") are added to the largest of the others. Vague figures carry
     no value and are ignored. With `victims_only` the attackers' own casualties ("3
-    suicide bombers were killed") are left out, as victim counts do; without it every
-    death counts, as conflict-event datasets (UCDP) do.
+    suicide bombers were killed", "16 were killed, including the bomber") are left out, as
+    victim counts do; without it every death counts, as conflict-event datasets (UCDP) do.
     """
     cas = statistics.filter((pl.col("statistic_type") == "casualty") & pl.col("value").is_not_null())
+    # "16 killed, including the suicide bomber": the attackers are within the figure; victim
+    # counts take them out of it, others ignore the row
+    within = pl.col("surface_text").str.contains("^(?i:including) ")
+    perp = pl.col("subject").fill_null("").str.contains(PERPETRATORS)
     if victims_only:
-        cas = cas.filter(~pl.col("subject").fill_null("").str.contains(PERPETRATORS))
+        cas = cas.filter(~perp | within).with_columns(value=pl.when(within).then(-pl.col("value")).otherwise("value"))
+    else:
+        cas = cas.filter(~within)
     surface = pl.col("surface_text")
     part = surface.str.contains(_PART_OF)
     cas = cas.with_columns(
@@ -465,7 +500,8 @@ def casualty_totals(statistics: pl.DataFrame, victims_only: bool = True) -> pl.D
     cas = cas.with_columns(extra=pl.col("extra") & (first_plain < pl.col("char_start")).fill_null(False))
     per_group = cas.group_by("document_id", "casualty_type", "group_id").agg(
         pl.col("value").sum().alias("group_total"), pl.col("is_total").any().alias("is_toll"),
-        pl.col("extra").all().alias("extra"))
+        pl.col("extra").all().alias("extra"), (~within).any().alias("has_figure"))
+    per_group = per_group.filter("has_figure")  # "dozens killed, including the bomber" gives no number
     largest = pl.col("group_total").filter(~pl.col("extra")).max().fill_null(0.0)
     return per_group.group_by("document_id", "casualty_type").agg(
         pl.when(pl.col("is_toll").any()).then(pl.col("group_total").filter(pl.col("is_toll")).max())
