@@ -199,7 +199,9 @@ def _read(matches: pl.DataFrame, forms: list[tuple[str, str]]) -> pl.DataFrame:
     out = _with_all_groups(m.head(0), _extract(m, forms))
     if out.is_empty():
         return out
-    out = out.with_columns(_misread=_misread())
+    suspect = pl.col("form").is_in([*_COORDINATION, "noun"])
+    out = pl.concat([out.filter(~suspect).with_columns(_misread=pl.lit(None, dtype=pl.String)),
+                     out.filter(suspect).with_columns(_misread=_misread())])
     parts = [out.filter(pl.col("_misread").is_null())]
     for reason in out.filter(pl.col("_misread").is_not_null())["_misread"].unique().sort().to_list():
         bad = out.filter(pl.col("_misread") == reason)
@@ -344,7 +346,8 @@ def _member_rows(parsed: pl.DataFrame) -> pl.DataFrame:
     ap_start = (pl.col("char_start") + pl.col("q1").str.len_chars().fill_null(-1) + 1
                 + pl.col("n1").str.len_chars() + pl.col("t1").str.len_chars())
     included = (
-        parsed.filter(f.is_in(["noun", "verb"]))
+        parsed.filter(f.is_in(["noun", "verb"]) & (pl.col("inc").is_not_null()
+                                                    | pl.col("ap").fill_null("").str.contains("including", literal=True)))
         .with_columns(
             _src=pl.coalesce("inc", pl.when(pl.col("ap").str.contains(incl_perp + ",?$")).then(pl.col("ap"))),
             _src_start=pl.when(pl.col("inc").is_not_null())
