@@ -2,9 +2,11 @@
 
 One combined regex finds every candidate phrase in one vectorized pass
 (`find_spans`). Each candidate is then parsed with its anchored form, which has
-named groups for up to two coordinated members ("killing 13 U.S. soldiers and
-170 Afghans", "eight people were killed and 20 injured"); every member becomes
-one row with its own span, value, qualifier, casualty type and subject.
+named groups for coordinated members ("killing 13 U.S. soldiers and 170 Afghans",
+"eight people were killed and 20 injured", "killed a soldier, 4 paramilitaries
+and 4 civilians"); every member becomes one row with its own span, value,
+qualifier, casualty type and subject. A coordination that does not hold up
+(`_misread`) is scanned again without the form that misread it.
 
 Never casualties, by construction: a number glued to a hyphen ("19-year-old",
 "200-bed", "16-year war") is not a number token here; counters and reading times
@@ -13,7 +15,6 @@ are removed by normalization; durations and years are filtered out of counts.
 
 from __future__ import annotations
 
-import re
 
 import polars as pl
 
@@ -45,14 +46,12 @@ LEAVE = r"(?:left|leaving|leaves?|claim(?:ed|ing|s)?(?: the lives of)?)"
 NOUN_KILLED = r"(?:killed|dead|died|slain|perished|lost their lives|deaths|fatalities|lives|to death|gunned down|executed|murdered|massacred|beheaded|assassinated)"
 NOUN_HURT = r"(?:wounded|injured|hurt|injuries|wounds|stabbed)"
 AUX = r"(?:(?:were|was|have been|has been|had been|are|is|been|being|has|got|reportedly|also|later|all|confirmed|feared|believed|left|as|more|in total|in all|shot|shot and|stabbed|stabbed and|became|become|sustained|suffered|critically|seriously|slightly|fatally|got|have|had) )*"
-# An apposition between a number and its verb: "16 people[citation needed] were killed",
-# "40 people, 6 security personnel and
-# 34 civilians, were killed" / "At least 31 people, including 5 policemen, were killed".
+# An apposition between a number and its verb: "40 people, 6 security personnel and
+# 34 civilians, were killed" / "At least 31 people, including 5 policemen, were killed" /
+# "16 people[citation needed] were killed".
 # (Unbounded repeats: counted ones like {1,90} multiply the regex automaton's states and made
 # the whole statistics pass ~4x slower; punctuation bounds the apposition anyway.)
 APPOS = r"(?:,[^,.;:]+,| \([^()]+\)|,? including [^,.;:]+?|\[[^\[\]]*\])?"
-
-
 # A subject word: abbreviations like "U.S." or ordinary words. No digits, so a tail
 # stops before the next number ("... soldiers and 170 Afghans").
 TOK = r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Za-z][A-Za-z'-]*)"
@@ -65,8 +64,8 @@ END = r"(?:[^\w-]|\z)"
 
 # Lists of victims: "killed a soldier, 4 paramilitaries and 4 civilians", "killing the driver and
 # a civilian", "22 civilians, 2 police officers, and 5 attackers were killed". A member is a number
-# phrase, or a noun phrase with a determiner: one person (`_coordinated_members` checks that its
-# head is singular). Members between the first and the last are the `mid` group.
+# phrase, or a noun phrase with a determiner: one person (`_bad_member` checks that its head is
+# singular). Members between the first and the last are the `mid` group.
 DET = r"(?:their|the|his|her|an|a)(?-u:\b)"
 # "the 2 officers", "his two sons": a number with a determiner
 _DNUM = rf"(?:(?:the|his|her|their) )?{NUM}"
@@ -279,7 +278,9 @@ def _bad_member(text: pl.Expr) -> pl.Expr:
 def _misread() -> pl.Expr:
     """Why a coordination reading is wrong (the form to drop, or "number"), else null."""
     f, v2 = pl.col("form"), pl.col("v2").is_not_null()
-    is_det = lambda n: pl.col(n).str.contains(rf"^(?i:{DET})$").fill_null(False)  # noqa: E731
+    def is_det(n: str) -> pl.Expr:
+        return pl.col(n).str.contains(rf"^(?i:{DET})$").fill_null(False)
+
     mids = pl.col("mid").fill_null("").str.split(", ").list.slice(1)
     bad_mid = mids.list.eval(_bad_member(pl.element())).list.any().fill_null(False)
     # One person by a determiner counts only in a list of victims of one verb: "killing the
@@ -290,7 +291,9 @@ def _misread() -> pl.Expr:
         | ((pl.col("mid").fill_null("") != "") & (v2 | bad_mid | _bad_member(pl.concat_str(["n1", "t1"]))))
     )
     return (
-        pl.when(f.is_in(["noun_pair", "noun"]) & (pl.col("t1").str.count_matches(" ") > SUBJECT_WORDS)).then(pl.lit("long"))
+        # more than SUBJECT_WORDS words between a number and its verb
+        pl.when(f.is_in(["noun_pair", "noun"]) & (pl.col("t1").str.count_matches(" ") > SUBJECT_WORDS))
+        .then(pl.lit("long"))
         # "one hundred and fifty people" is one number, not "one hundred" and "fifty people"
         .when(f.is_in(_COORDINATION) & pl.concat_str([pl.col("n1"), pl.col("t1").fill_null(""), pl.lit(" and "),
                                                          pl.col("n2")]).str.contains("^(?i:" + WORDNUM + ")$"))
