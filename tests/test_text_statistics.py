@@ -169,6 +169,13 @@ def test_one_person_only_in_a_list_of_victims():
     assert totals_of(text) == [("injured", 3.0)]
 
 
+def test_list_whose_first_member_is_the_sum_of_the_others():
+    # not a total with its breakdown: the first member names a group of its own
+    text = ("Two Americans, a Swiss and a Dutch national were killed and 2 others injured in a terrorist attack in "
+            "the Danghara district of the Khatlon region in Tajikistan.")
+    assert totals_of(text) == [("injured", 2.0), ("killed", 4.0)]
+
+
 def test_list_of_victims_before_the_verb():
     text = ("At least 22 civilians, 2 police officers, and 5 attackers were killed in shoot outs and dozens of "
             "hostages were taken.")
@@ -183,6 +190,10 @@ def test_list_of_victims_before_the_verb():
     # a plural after a determiner is no count
     ("The truck bomb went off next to the bus, killing the driver and the passengers.", []),
     # a clause is no list member
+    ("Two gay men were stabbed by a suspected asylum seeker. One of the victims died and the other was critically "
+     "injured.", [("injured", 2.0), ("killed", 1.0)]),
+    ("One police officer was killed, 2 others and a woman injured in a shooting in the Champs Elysees area of Paris.",
+     [("injured", 3.0), ("killed", 1.0)]),
     ("In the 2 attacks, 40 people were killed and more than 30 were injured.", [("injured", 30.0), ("killed", 40.0)]),
     ("4 people were killed in the attack, and 20 were injured.", [("injured", 20.0), ("killed", 4.0)]),
     ("At least 21 people were killed including a British and an American citizen, 28 other people were injured "
@@ -224,6 +235,7 @@ def test_parts_and_additions(text, expected):
     ("The blast at the checkpoint killed 7 people, including 2 attackers.", [("killed", 5.0)], [("killed", 7.0)]),
     # no number to take the attacker out of
     ("Dozens of people were killed, including the bomber.", [], []),
+    ("At least 63 terrorists were also killed, including the suicide bombers.", [], [("killed", 63.0)]),
 ])
 def test_attackers_within_a_figure(text, victims, everyone):
     assert totals_of(text) == victims

@@ -191,9 +191,10 @@ def _trim_lead(matches: pl.DataFrame) -> pl.DataFrame:
 
 
 def _read(matches: pl.DataFrame, forms: list[tuple[str, str]]) -> pl.DataFrame:
-    """Parse matches with `forms`. A coordination that does not hold up (`_misread`) is
-    scanned again without the form that misread it, which also finds the other figures
-    inside its text ("in the attack, and 20 were injured" is no list)."""
+    """Parse matches with `forms`. A reading that does not hold up (`_misread`) is replaced
+    by what the scan would have found without it: another form's reading at the same
+    position, then the figures after it ("in the 2 attacks, 40 people were killed and more
+    than 30 were injured" is no list: "2 attacks", then "40 ... and more than 30 ...")."""
     m = matches.with_columns(form=form_of(forms, "i")).filter(pl.col("form").is_not_null())
     out = _with_all_groups(m.head(0), _extract(m, forms))
     if out.is_empty():
@@ -203,23 +204,19 @@ def _read(matches: pl.DataFrame, forms: list[tuple[str, str]]) -> pl.DataFrame:
                      out.filter(suspect).with_columns(_misread=_misread())])
     parts = [out.filter(pl.col("_misread").is_null())]
     for reason in out.filter(pl.col("_misread").is_not_null())["_misread"].unique().sort().to_list():
+        # As if the scan had not taken this reading: what the other forms read at this
+        # position, then a new scan after that reading (or after the first number).
         bad = out.filter(pl.col("_misread") == reason)
-        if reason == "long":
-            # No subject within reach, so the noun forms do not hold here: what another form
-            # reads at this position, then a new scan after that reading (or after the number).
-            others = [f for f in forms if f[0] not in ("noun_pair", "noun")]
-            here = _rescan(bad, others).join(bad.select("document_id", "char_start"), on=["document_id", "char_start"])
-            parts.append(_read(here, others))
-            after_n1 = pl.col("q1").str.len_chars().fill_null(-1) + 1 + pl.col("n1").str.len_chars()
-            skip = pl.max_horizontal(after_n1, pl.col("_here_end").fill_null(0) - pl.col("char_start"))
-            bad = bad.join(here.select("document_id", "char_start", pl.col("char_end").alias("_here_end")),
-                           on=["document_id", "char_start"], how="left")
-            bad = bad.with_columns(char_start=pl.col("char_start") + skip, match=pl.col("match").str.slice(skip))
-            parts.append(_read(_rescan(bad, forms), forms))
-            continue
-        drop = _COORDINATION if reason == "number" else (reason,)
-        fewer = [f for f in forms if f[0] not in drop]
-        parts.append(_read(_rescan(bad, fewer), fewer))
+        drop = {"number": _COORDINATION, "long": ("noun_pair", "noun")}.get(reason, (reason,))
+        others = [f for f in forms if f[0] not in drop]
+        here = _rescan(bad, others).join(bad.select("document_id", "char_start"), on=["document_id", "char_start"])
+        parts.append(_read(here, others))
+        after_n1 = pl.col("q1").str.len_chars().fill_null(-1) + 1 + pl.col("n1").str.len_chars()
+        skip = pl.max_horizontal(after_n1, pl.col("_here_end").fill_null(0) - pl.col("char_start"))
+        bad = bad.join(here.select("document_id", "char_start", pl.col("char_end").alias("_here_end")),
+                       on=["document_id", "char_start"], how="left")
+        bad = bad.with_columns(char_start=pl.col("char_start") + skip, match=pl.col("match").str.slice(skip))
+        parts.append(_read(_rescan(bad, forms), forms))
     return _with_all_groups(out.head(0), parts).drop("_misread")
 
 
@@ -303,6 +300,8 @@ def _misread() -> pl.Expr:
         .when((f == "noun_pair") & pl.col("t1").str.contains(rf"(?i)(?:^| )and (?:an?|{WORDNUM})(?: |$)"))
         .then(pl.lit("noun_pair"))
         .when(f.is_in(["verb_pair", "noun_coord"]) & det_misread).then(f)
+        # "One of the victims died and the other was injured": a clause, not a first subject
+        .when((f == "noun_coord") & pl.concat_str(["n1", "t1"]).str.contains(_CLAUSE)).then(f)
         .otherwise(None)
     )
 
@@ -361,8 +360,10 @@ def _member_rows(parsed: pl.DataFrame) -> pl.DataFrame:
             member=pl.lit(0),
             start=pl.col("_src_start") + pl.col("_src").str.replace(incl_perp + ".*$", "").str.len_chars(),
             verb=pl.lit(None, dtype=pl.String), qual=pl.lit(None, dtype=pl.String), word=pl.lit(None, dtype=pl.String),
-            num=_member_num(pl.col("text").str.extract(rf"^(?i:including ({DIGITS}|{WORDNUM}|the|one|an?) )", 1)
-                            .fill_null("the")),
+            # a number, or one attacker ("the suicide bomber"); "the suicide bombers" says not how many
+            num=pl.coalesce(
+                _member_num(pl.col("text").str.extract(rf"^(?i:including ({DIGITS}|{WORDNUM}|one) )", 1)),
+                pl.when(~pl.col("text").str.contains(r"(?i)s$")).then(pl.lit("a"))),
             tail=pl.col("text").str.replace(rf"^(?i:including (?:(?:{DIGITS}|{WORDNUM}|the|one|an?) )?)", " "),
         )
         .drop("_src", "_src_start")
@@ -446,10 +447,13 @@ def extract_statistics(documents: pl.DataFrame) -> pl.DataFrame:
             & ~pl.col("frac").str.contains(r"(?i)^(?:two|three|four)"))
         & (pl.col("value").is_not_null() | is_vague)
         # "40 people, 6 security personnel and 34 civilians were killed": when the first of three
-        # or more members is the sum of the others, it is the total and the rest its breakdown.
+        # or more members counts people in general and is the sum of the others, it is the total
+        # and the rest its breakdown ("Two Americans, a Swiss and a Dutch national" is a list).
         & ~(f.is_in(["verb_pair", "noun_coord"]) & (pl.col("member") > 1) & (pl.col("list_size") >= 3) & (
-            pl.col("value").filter(pl.col("member") == 1).first().over("group_id")
-            == pl.col("value").filter(pl.col("member") > 1).sum().over("group_id")).fill_null(False))
+            pl.col("subject").filter(pl.col("member") == 1).first().over("group_id").fill_null("people")
+            .str.contains(r"(?i)^(?:people|persons|individuals|victims|casualties)$")
+            & (pl.col("value").filter(pl.col("member") == 1).first().over("group_id")
+               == pl.col("value").filter(pl.col("member") > 1).sum().over("group_id"))).fill_null(False))
     )
     rows = rows.filter(keep).with_columns(
         char_start=pl.col("start"),
