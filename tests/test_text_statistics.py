@@ -187,6 +187,9 @@ def test_list_of_victims_before_the_verb():
 @pytest.mark.parametrize("text,expected", [
     # the first member is the sum of the others: a total with its breakdown, not three figures
     ("40 people, 6 security personnel and 34 civilians were killed in the attack.", [("killed", 40.0)]),
+    # a determiner phrase with a verb or a time is no victim, and one person alone is no figure
+    ("The Taliban killed the district governor in Kabul and a day later attacked the city.", []),
+    ("The blast killed the governor in the attack and a car bomb exploded nearby.", []),
     # a plural after a determiner is no count
     ("The truck bomb went off next to the bus, killing the driver and the passengers.", []),
     # a clause is no list member

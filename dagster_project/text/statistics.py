@@ -262,14 +262,17 @@ _CLAUSE = rf"(?i)(?-u:\b)(?:was|were|is|are|has|have|had|been|being|{NOUN_KILLED
 
 def _bad_member(text: pl.Expr) -> pl.Expr:
     """True for a member that is no victim count: not a number or determiner phrase, one
-    that runs across "and", or a determiner phrase whose head noun is plural ("the
-    passengers" says nothing about how many)."""
+    that runs across "and" or holds a verb, or a determiner phrase whose head noun is
+    plural ("the passengers" says nothing about how many) or is no person."""
     det = ~text.str.contains(_NUM_FIRST) & text.str.contains(rf"^(?i:{DET}) ")
     head = (text.str.replace(rf"^(?i:{DET}) ", "").str.replace(_SUBJECT_STOP, "").str.strip_chars(" ,.;:")
             .str.extract(r"(\S+)$", 1))
     plural = head.is_null() | head.str.contains(r"(?i)[^su]s$")
+    # "and a car bomb exploded", "and a day later attacked": a clause or a time, not a person
+    clause = text.str.contains(rf"^(?i:{DET}) \S+ (?:\S+ )*?\S+ed(?: |$)") | head.str.contains(
+        r"(?i)^(?:day|week|month|year|hour|minute|moment|time|night|morning|evening|while)$")
     return (~text.str.contains(_MEMBER) | text.str.contains(r"(?i) and ") | text.str.contains(_CLAUSE)
-            | (det & plural)).fill_null(True)
+            | (det & (plural | clause))).fill_null(True)
 
 
 def _misread() -> pl.Expr:
@@ -309,6 +312,10 @@ def _misread() -> pl.Expr:
 _MEMBER_GROUPS = rf"^(?i:(?:(?P<q>{QUAL}) )?(?:(?P<n>{_DNUM})|(?P<d>{DET}))(?P<t>(?: {TOK})*))$"
 
 
+def _by_det(num: pl.Expr) -> pl.Expr:
+    return num.str.contains(rf"^(?i:{DET})$").fill_null(False)
+
+
 def _member_num(num: pl.Expr) -> pl.Expr:
     """The number of a member: a determiner alone ("a soldier", "his driver") is one person;
     "his two sons" is two."""
@@ -322,12 +329,14 @@ def _member_rows(parsed: pl.DataFrame) -> pl.DataFrame:
     first = parsed.with_columns(
         member=pl.lit(1), text=pl.col("m1"), start=pl.col("char_start"),
         verb=pl.col("v1"), qual=pl.col("q1"), num=_member_num(pl.col("n1")), tail=pl.col("t1"), word=pl.col("w1"),
+        by_det=_by_det(pl.col("n1")),
     )
     second = parsed.filter(pl.col("m2").is_not_null()).with_columns(
         member=pl.lit(2), text=pl.col("m2"),
         start=pl.col("char_end") - pl.col("m2").str.len_chars(),
         verb=pl.coalesce(pl.col("v2"), pl.lit(None, dtype=pl.String)),
         qual=pl.col("q2"), num=_member_num(pl.col("n2")), tail=pl.col("t2"), word=pl.col("w2"),
+        by_det=_by_det(pl.col("n2")),
     )
     # members between the first and the last: ", a soldier, 4 paramilitaries" right after m1
     middle = (
@@ -339,7 +348,7 @@ def _member_rows(parsed: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.col("_piece").str.extract_groups(_MEMBER_GROUPS).alias("_g")).unnest("_g")
         .with_columns(text=pl.col("_piece"), start=pl.col("char_start") + pl.col("m1").str.len_chars() + pl.col("_off"),
                       verb=pl.lit(None, dtype=pl.String), qual=pl.col("q"), num=_member_num(pl.coalesce("n", "d")),
-                      tail=pl.col("t"), word=pl.lit(None, dtype=pl.String))
+                      tail=pl.col("t"), word=pl.lit(None, dtype=pl.String), by_det=pl.col("d").is_not_null())
         .drop("_r", "_piece", "_len", "_off", "q", "n", "d", "t")
     )
     # "..., including the suicide bomber": the attackers within the figure, as a row of its own
@@ -455,7 +464,10 @@ def extract_statistics(documents: pl.DataFrame) -> pl.DataFrame:
             & (pl.col("value").filter(pl.col("member") == 1).first().over("group_id")
                == pl.col("value").filter(pl.col("member") > 1).sum().over("group_id"))).fill_null(False))
     )
-    rows = rows.filter(keep).with_columns(
+    rows = rows.filter(keep)
+    # one person named by a determiner is a figure only next to another kept member of its list
+    rows = rows.filter(~pl.col("by_det").fill_null(False) | (pl.len().over("group_id") > 1))
+    rows = rows.with_columns(
         char_start=pl.col("start"),
         char_end=pl.col("start") + pl.col("text").str.len_chars(),
         surface_text=pl.col("text"),
