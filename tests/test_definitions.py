@@ -167,10 +167,10 @@ def test_model_level_dbt_tests_are_asset_checks(manifest, asset_graph):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "GAP: 45 of 168 dbt tests (44 raw-source tests, 1 singular test) are not Dagster asset checks"))
+    "GAP: the dbt tests on raw sources and the one singular test are not Dagster asset checks"))
 def test_every_dbt_test_is_an_asset_check(manifest, asset_graph):
-    """The README says 'dbt tests show as asset checks', but the 44 tests on the raw sources
-    (_sources.yml) are invisible because WarehouseTranslator's settings do not set
+    """The README says 'dbt tests show as asset checks', but the tests on the raw sources
+    (_sources.yml, 38 of them) are invisible because WarehouseTranslator's settings do not set
     enable_source_tests_as_checks=True (setting it surfaces 39 of them; the 5 source
     `relationships` tests and the singular test assert_dim_date_is_contiguous_and_covers_bounds,
     which depend on two nodes, also need `config: meta: dagster: ref: ...` naming the asset they
