@@ -203,9 +203,7 @@ def _read(matches: pl.DataFrame, forms: list[tuple[str, str]]) -> pl.DataFrame:
     out = _with_all_groups(m.head(0), _extract(m, forms))
     if out.is_empty():
         return out
-    suspect = pl.col("form").is_in([*_COORDINATION, "noun"])
-    out = pl.concat([out.filter(~suspect).with_columns(_misread=pl.lit(None, dtype=pl.String)),
-                     out.filter(suspect).with_columns(_misread=_misread())])
+    out = _misread(out)
     parts = [out.filter(pl.col("_misread").is_null())]
     for reason in out.filter(pl.col("_misread").is_not_null())["_misread"].unique().sort().to_list():
         # As if the scan had not taken this reading: what the other forms read at this
@@ -279,9 +277,19 @@ def _bad_member(text: pl.Expr) -> pl.Expr:
             | (det & (plural | clause))).fill_null(True)
 
 
-def _misread() -> pl.Expr:
-    """Why a coordination reading is wrong (the form to drop, or "number"), else null."""
-    f, v2 = pl.col("form"), pl.col("v2").is_not_null()
+def _misread(out: pl.DataFrame) -> pl.DataFrame:
+    """`out` with `_misread`: why a reading is wrong (the form to drop, "number" or
+    "long"), else null. The costly checks run only on the few coordination rows."""
+    f = pl.col("form")
+    # more than SUBJECT_WORDS words between a number and its verb
+    long = f.is_in(["noun_pair", "noun"]) & (pl.col("t1").str.count_matches(" ") > SUBJECT_WORDS)
+    coord = f.is_in(_COORDINATION)
+    plain = out.filter(~coord).with_columns(_misread=pl.when(long).then(pl.lit("long")).otherwise(None))
+    coordinated = out.filter(coord)
+    if coordinated.is_empty():
+        return plain
+    v2 = pl.col("v2").is_not_null()
+
     def is_det(n: str) -> pl.Expr:
         return pl.col(n).str.contains(rf"^(?i:{DET})$").fill_null(False)
 
@@ -294,13 +302,11 @@ def _misread() -> pl.Expr:
         | (is_det("n2") & (v2 | (pl.col("sep").fill_null("") == "while") | _bad_member(pl.concat_str(["n2", "t2"]))))
         | ((pl.col("mid").fill_null("") != "") & (v2 | bad_mid | _bad_member(pl.concat_str(["n1", "t1"]))))
     )
-    return (
-        # more than SUBJECT_WORDS words between a number and its verb
-        pl.when(f.is_in(["noun_pair", "noun"]) & (pl.col("t1").str.count_matches(" ") > SUBJECT_WORDS))
-        .then(pl.lit("long"))
+    coordinated = coordinated.with_columns(_misread=(
+        pl.when(long).then(pl.lit("long"))
         # "one hundred and fifty people" is one number, not "one hundred" and "fifty people"
-        .when(f.is_in(_COORDINATION) & pl.concat_str([pl.col("n1"), pl.col("t1").fill_null(""), pl.lit(" and "),
-                                                         pl.col("n2")]).str.contains("^(?i:" + WORDNUM + ")$"))
+        .when(pl.concat_str([pl.col("n1"), pl.col("t1").fill_null(""), pl.lit(" and "), pl.col("n2")])
+              .str.contains("^(?i:" + WORDNUM + ")$"))
         .then(pl.lit("number"))
         # "Two German tourists and a Czech citizen were killed and 3 injured": the first subject
         # of a pair is itself coordinated
@@ -310,7 +316,8 @@ def _misread() -> pl.Expr:
         # "One of the victims died and the other was injured": a clause, not a first subject
         .when((f == "noun_coord") & pl.concat_str(["n1", "t1"]).str.contains(_CLAUSE)).then(f)
         .otherwise(None)
-    )
+    ))
+    return pl.concat([plain, coordinated])
 
 
 _MEMBER_GROUPS = rf"^(?i:(?:(?P<q>{QUAL}) )?(?:(?P<n>{_DNUM})|(?P<d>{DET}))(?P<t>(?: {TOK})*))$"
