@@ -233,7 +233,7 @@ def _lower_same_length(text: str) -> str:
 
 def aho_mentions(docs, auto):
     """pyahocorasick peer: iter_long over the lowercased text, then the same checks as
-    the regex in Python: ASCII word boundaries, and exact case for all-caps aliases."""
+    extract_actor_mentions, in Python: ASCII word boundaries, and exact case for all-caps aliases."""
     import polars as pl
 
     W = _ASCII_WORD
