@@ -115,7 +115,7 @@ def classify_lines(docs: pl.DataFrame) -> pl.DataFrame:
     lines = (
         docs.lazy()
         .select("file_id", pl.col("text").str.split("\n").alias("line"))
-        .explode("line")
+        .explode("line", empty_as_null=True)
         .with_columns(
             pl.int_range(pl.len()).over("file_id").alias("line_no"),
             pl.col("line").fill_null(""),

@@ -353,7 +353,7 @@ def _member_rows(parsed: pl.DataFrame) -> pl.DataFrame:
     middle = (
         parsed.filter(pl.col("mid").fill_null("") != "")
         .with_columns(_r=pl.int_range(pl.len()), _piece=pl.col("mid").str.split(", ").list.slice(1))
-        .explode("_piece")
+        .explode("_piece", empty_as_null=True)
         .with_columns(_len=pl.col("_piece").str.len_chars(), member=pl.int_range(3, pl.len() + 3).over("_r"))
         .with_columns(_off=(pl.col("_len") + 2).cum_sum().over("_r") - pl.col("_len"))
         .with_columns(pl.col("_piece").str.extract_groups(_MEMBER_GROUPS).alias("_g")).unnest("_g")
