@@ -62,11 +62,15 @@ def test_ordinal_month_first():
     check(one(text, "February 15th, 1989"), date(1989, 2, 15), date(1989, 2, 15), "day")
 
 
+def readings(rows: list[dict]) -> list[tuple]:
+    return [(r["surface_text"], r["date_start"], r["date_end"], r["granularity"]) for r in rows]
+
+
 def test_coordinated_days_become_two_rows():
     text = ("On 17th and 18th of July 2021, peace talks were held in Doha between the Taliban and the Afghan "
             "government.")
     rows = dates_in(text)
-    assert [(r["surface_text"], r["date_start"], r["date_end"], r["granularity"]) for r in rows] == [
+    assert readings(rows) == [
         ("17th", date(2021, 7, 17), date(2021, 7, 17), "day"),
         ("18th of July 2021", date(2021, 7, 18), date(2021, 7, 18), "day"),
     ]
@@ -78,8 +82,7 @@ def test_coordinated_days_become_two_rows():
 def test_coordinated_months_become_two_rows():
     text = ("ISKP has also repeatedly attacked international targets in Afghanistan: the Russian and Pakistani "
             "embassies in Kabul in September and December 2022 and a hotel frequented by Chinese businessmen.")
-    rows = dates_in(text)
-    assert [(r["surface_text"], r["date_start"], r["date_end"], r["granularity"]) for r in rows] == [
+    assert readings(dates_in(text)) == [
         ("September", date(2022, 9, 1), date(2022, 9, 30), "month"),
         ("December 2022", date(2022, 12, 1), date(2022, 12, 31), "month"),
     ]

@@ -29,10 +29,11 @@ final as (
         documents.source_encoding,
         documents.source_size_bytes,
         documents.ingested_at,
-        coalesce(extraction_counts.actor_mention_count, 0) as actor_mention_count,
-        coalesce(extraction_counts.distinct_actor_count, 0) as distinct_actor_count,
-        coalesce(extraction_counts.statistic_count, 0) as statistic_count,
-        coalesce(extraction_counts.date_mention_count, 0) as date_mention_count
+        -- one row per article, zero when nothing was extracted (not_null tests guard it)
+        extraction_counts.actor_mention_count,
+        extraction_counts.distinct_actor_count,
+        extraction_counts.statistic_count,
+        extraction_counts.date_mention_count
 
     from documents
     left join extraction_counts
