@@ -69,8 +69,8 @@ TARGETS = {
 def seed_articles():
     import polars as pl
 
-    from dagster_project.text.ingest import ingest_folder
-    from dagster_project.text.normalize import assemble_articles
+    from dagster_project.documents.ingest import ingest_folder
+    from dagster_project.documents.normalize import assemble_articles
 
     raw, _ = ingest_folder(SEEDS_DIR)
     domains_df = pl.read_csv(ROOT / "dagster_project" / "data" / "publisher_domains.csv")
@@ -123,7 +123,7 @@ def _swap_actors(text: str, mentions: list[tuple[int, int, str]], mapping: dict[
 def build_corpus(mb: float, seed: int, path: Path) -> dict:
     import polars as pl
 
-    from dagster_project.text.actors import extract_actor_mentions, load_gazetteer
+    from dagster_project.extract.actors import extract_actor_mentions, load_gazetteer
 
     t0 = time.perf_counter()
     docs = seed_articles()
@@ -357,9 +357,9 @@ def _maxrss_mb() -> float:
 def run_step(name: str, corpus: Path, rows: int | None, warm_rows: int) -> dict:
     import polars as pl
 
-    from dagster_project.text.actors import build_matcher, extract_actor_mentions, load_gazetteer
-    from dagster_project.text.dates import extract_dates
-    from dagster_project.text.statistics import extract_statistics
+    from dagster_project.extract.actors import build_matcher, extract_actor_mentions, load_gazetteer
+    from dagster_project.extract.dates import extract_dates
+    from dagster_project.extract.statistics import extract_statistics
 
     docs = pl.read_parquet(corpus, n_rows=rows)
     docs = docs.rechunk()

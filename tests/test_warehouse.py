@@ -203,7 +203,7 @@ def test_dimensions_cover_the_facts(wh):
 
 
 def test_dim_actor_is_the_whole_gazetteer(wh):
-    from dagster_project.text.actors import load_gazetteer
+    from dagster_project.extract.actors import load_gazetteer
 
     gaz = load_gazetteer()
     rows = query(wh, "select actor_id, aliases, mention_count from marts.dim_actor")

@@ -7,8 +7,8 @@ import dagster as dg
 
 from dagster_project.paths import DATA_DIR, documents_dir
 from dagster_project.resources import PipelineDuckDB
-from dagster_project.text.ingest import DEFAULT_MAX_BYTES, ingest_folder
-from dagster_project.text.normalize import assemble_articles, load_publisher_domains
+from dagster_project.documents.ingest import DEFAULT_MAX_BYTES, ingest_folder
+from dagster_project.documents.normalize import assemble_articles, load_publisher_domains
 
 GROUP = "documents"
 

@@ -4,9 +4,9 @@
 import dagster as dg
 
 from dagster_project.resources import PipelineDuckDB
-from dagster_project.text.actors import GAZETTEER_PATH, extract_actor_mentions, load_gazetteer, validate_gazetteer
-from dagster_project.text.dates import extract_dates
-from dagster_project.text.statistics import extract_statistics
+from dagster_project.extract.actors import GAZETTEER_PATH, extract_actor_mentions, load_gazetteer, validate_gazetteer
+from dagster_project.extract.dates import extract_dates
+from dagster_project.extract.statistics import extract_statistics
 
 GROUP = "extraction"
 

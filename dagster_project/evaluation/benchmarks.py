@@ -13,9 +13,9 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project.text.normalize import clean_text
-from dagster_project.text.numbers import NUM, parse_number
-from dagster_project.text.statistics import casualty_totals, extract_statistics
+from dagster_project.documents.normalize import clean_text
+from dagster_project.extract.numbers import NUM, parse_number
+from dagster_project.extract.statistics import casualty_totals, extract_statistics
 
 
 def _totals(texts: pl.DataFrame, victims_only: bool) -> pl.DataFrame:

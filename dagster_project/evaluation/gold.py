@@ -22,11 +22,11 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project.paths import DATA_DIR, REPO_ROOT
-from dagster_project.text.actors import extract_actor_mentions, load_gazetteer
-from dagster_project.text.dates import extract_dates
-from dagster_project.text.ingest import ingest_folder
-from dagster_project.text.normalize import assemble_articles, fold_text, load_publisher_domains
-from dagster_project.text.statistics import extract_statistics
+from dagster_project.extract.actors import extract_actor_mentions, load_gazetteer
+from dagster_project.extract.dates import extract_dates
+from dagster_project.documents.ingest import ingest_folder
+from dagster_project.documents.normalize import assemble_articles, fold_text, load_publisher_domains
+from dagster_project.extract.statistics import extract_statistics
 
 GOLD_PATH = REPO_ROOT / "eval" / "gold" / "seeds_gold.json"
 

@@ -23,7 +23,7 @@ from collections import Counter
 
 import polars as pl
 
-from dagster_project.text.dates import parse_standalone_date
+from dagster_project.extract.dates import parse_standalone_date
 
 NORMALIZED_SCHEMA = {
     "document_id": pl.String,

@@ -1,4 +1,4 @@
-"""dagster_project.text.actors: gazetteer loading, validation and mention extraction.
+"""dagster_project.extract.actors: gazetteer loading, validation and mention extraction.
 
 Sentences are copied from the seed documents (quotes folded as normalize.clean_text does).
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from dagster_project.text.actors import (
+from dagster_project.extract.actors import (
     ACTOR_TYPES,
     GAZETTEER_SCHEMA,
     MENTION_SCHEMA,
@@ -18,8 +18,8 @@ from dagster_project.text.actors import (
     load_gazetteer,
     validate_gazetteer,
 )
-from dagster_project.text.ingest import ingest_folder
-from dagster_project.text.normalize import assemble_articles
+from dagster_project.documents.ingest import ingest_folder
+from dagster_project.documents.normalize import assemble_articles
 from support import SEEDS_DIR, assert_offsets, docs_frame
 
 

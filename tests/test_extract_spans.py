@@ -1,4 +1,4 @@
-"""dagster_project.text.spans: regex matches with character offsets, and stable ids."""
+"""dagster_project.extract.spans: regex matches with character offsets, and stable ids."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import polars as pl
 import pytest
 
-from dagster_project.text.spans import find_literals, find_spans, fold_case, in_parallel, stable_id
+from dagster_project.extract.spans import find_literals, find_spans, fold_case, in_parallel, stable_id
 from support import assert_offsets
 
 # From seed 003 (after quote folding), and seed 001's navigation (Arabic) in front of it.
@@ -157,7 +157,7 @@ def test_literal_failing_its_right_boundary_falls_back_to_a_shorter_literal():
 
 
 def test_lowercase_pattern_rewrites_letters_and_classes_only():
-    from dagster_project.text.spans import lowercase_pattern
+    from dagster_project.extract.spans import lowercase_pattern
     assert lowercase_pattern(r"(?:\A|[^\w./-])(?P<cur>US\$|[A-Z]\.)\d+(?-u:\b)") == \
         r"(?:\A|[^a-z0-9_./-])(us\$|[a-z]\.)[0-9]+(?-u:\b)"
     with pytest.raises(ValueError):

@@ -1,4 +1,4 @@
-"""dagster_project.text.normalize: character cleaning, line classification, article assembly."""
+"""dagster_project.documents.normalize: character cleaning, line classification, article assembly."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from datetime import date
 import polars as pl
 import pytest
 
-from dagster_project.text.ingest import ingest_folder
-from dagster_project.text.normalize import (
+from dagster_project.documents.ingest import ingest_folder
+from dagster_project.documents.normalize import (
     NORMALIZED_SCHEMA,
     assemble_articles,
     classify_lines,
     clean_text,
     fold_text,
 )
-from dagster_project.text.dates import parse_standalone_date
+from dagster_project.extract.dates import parse_standalone_date
 from support import (
     SEED_000,
     SEED_000_HEADLINES,
@@ -42,7 +42,7 @@ def clean(text: str) -> str:
 @pytest.fixture(scope="module")
 def publisher_domains() -> dict[str, str]:
     from dagster_project.paths import DATA_DIR
-    from dagster_project.text.normalize import load_publisher_domains
+    from dagster_project.documents.normalize import load_publisher_domains
 
     return load_publisher_domains(DATA_DIR / "publisher_domains.csv")
 

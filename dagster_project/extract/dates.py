@@ -24,7 +24,7 @@ from datetime import date
 
 import polars as pl
 
-from dagster_project.text.spans import find_spans, form_of, in_parallel, unnamed
+from dagster_project.extract.spans import find_spans, form_of, in_parallel, unnamed
 
 WB = r"(?-u:\b)"
 # Full month names, or abbreviations with or without their dot ("Aug. 8", "Sept 5").

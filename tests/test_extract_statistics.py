@@ -1,4 +1,4 @@
-"""dagster_project.text.statistics and .numbers: casualties, percentages, money and counts.
+"""dagster_project.extract.statistics and .numbers: casualties, percentages, money and counts.
 
 Sentences are copied from the seed documents (quotes folded as normalize.clean_text does);
 "killed at least 55 people and injured 94" is the pattern named in statistics.py.
@@ -9,10 +9,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from dagster_project.text.ingest import ingest_folder
-from dagster_project.text.normalize import assemble_articles
-from dagster_project.text.numbers import parse_number, qualifier_of
-from dagster_project.text.statistics import STAT_SCHEMA, casualty_totals, extract_statistics
+from dagster_project.documents.ingest import ingest_folder
+from dagster_project.documents.normalize import assemble_articles
+from dagster_project.extract.numbers import parse_number, qualifier_of
+from dagster_project.extract.statistics import STAT_SCHEMA, casualty_totals, extract_statistics
 from support import SEEDS_DIR, assert_offsets, docs_frame
 
 FIELDS = ("statistic_type", "value", "qualifier", "casualty_type", "subject", "surface_text")

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from dagster_project.text.numbers import DIGITS, NUM, QUAL, VAGUE, WORDNUM, parse_number, qualifier_of
-from dagster_project.text.spans import find_spans, form_of, in_parallel, lowercase_pattern, stable_id, unnamed
+from dagster_project.extract.numbers import DIGITS, NUM, QUAL, VAGUE, WORDNUM, parse_number, qualifier_of
+from dagster_project.extract.spans import find_spans, form_of, in_parallel, lowercase_pattern, stable_id, unnamed
 
 # Keyed by (document_id, char_start, char_end, statistic_type, casualty_type); the warehouse
 # derives statistic_id from that key in dbt staging (see docs/raw_tables.md).

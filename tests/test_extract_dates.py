@@ -1,4 +1,4 @@
-"""dagster_project.text.dates: date expressions -> [date_start, date_end] with a granularity.
+"""dagster_project.extract.dates: date expressions -> [date_start, date_end] with a granularity.
 
 Sentences are copied from the seed documents (quotes folded as normalize.clean_text does).
 """
@@ -10,9 +10,9 @@ from datetime import date
 import polars as pl
 import pytest
 
-from dagster_project.text.dates import DATE_SCHEMA, extract_dates
-from dagster_project.text.ingest import ingest_folder
-from dagster_project.text.normalize import assemble_articles
+from dagster_project.extract.dates import DATE_SCHEMA, extract_dates
+from dagster_project.documents.ingest import ingest_folder
+from dagster_project.documents.normalize import assemble_articles
 from support import SEED_001, SEED_004, SEEDS_DIR, assert_offsets, docs_frame
 
 

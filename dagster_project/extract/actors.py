@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project.text.spans import find_literals, in_parallel
+from dagster_project.extract.spans import find_literals, in_parallel
 
 GAZETTEER_PATH = Path(__file__).resolve().parent.parent / "data" / "actor_gazetteer.csv"
 ACTOR_TYPES = ("state", "armed_group", "international_org", "government_body", "organization", "person", "place")

@@ -1,4 +1,4 @@
-"""dagster_project.text.ingest: decode a file or quarantine it with a reason."""
+"""dagster_project.documents.ingest: decode a file or quarantine it with a reason."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from dagster_project.text.ingest import QUARANTINE_SCHEMA, RAW_SCHEMA, decode_bytes, ingest_folder
+from dagster_project.documents.ingest import QUARANTINE_SCHEMA, RAW_SCHEMA, decode_bytes, ingest_folder
 from support import (
     BINARY_BYTES,
     CP1252_TEXT,
