@@ -1,17 +1,23 @@
-"""Turn raw decoded web text into clean articles with metadata.
+"""Raw documents -> articles: one row per article with its metadata, and one rejection row per
+file that yields no article.
 
-Three stages:
-1. `clean_text` (vectorized): Unicode NFKC, ASCII quotes, no control or zero-width
-   characters, `[interstitial_link ...]` markup removed, spaces collapsed.
-2. `classify_lines` (vectorized): every line gets a kind (blank, nav, boilerplate,
-   caption, date, byline, signature, heading, prose, ...) from regexes and from
-   facts about the whole file (repeated short lines are menus; a line quoted in
-   an image's alt text is a headline).
-3. `assemble_articles` (per file): split a file into articles, read title,
-   authors, publisher and publication date from the header and trailer zones,
-   and join the body paragraphs. This stage walks the lines of one file in
-   order because article boundaries and header zones are sequential decisions;
-   it touches only the already-classified lines, and the benchmark measures it.
+In: `raw_documents` (file_id, source_file, raw_text, and content_type when ingest gave it).
+Out (`normalize_documents`):
+- `articles` (NORMALIZED_SCHEMA, grain: one row per article; a file holding several posts
+  gives several). `body_text` opens with the headline as its first paragraph, so that
+  extraction sees the facts headlines carry ("Suicide bomber kills 20 in Peshawar");
+  `body_char_start` is the offset where the article text after the headline starts (0 when
+  there is no headline). Every offset of every extracted row is an offset into this text.
+  `removed_lines` counts, by reason, the non-blank lines of the file that are not in the
+  body (each line is counted for exactly one article of its file), so no text disappears
+  without a trace.
+- `rejected` (file_id, source_file, reason, detail): files that normalization empties
+  (boilerplate only, markup without article text); the asset writes them to quarantine.
+
+HTML pages go through trafilatura (documents/html.py); text scrapes through the line model of
+documents/scrape.py and the header rules of documents/metadata.py. Article boundaries inside
+a text scrape are sequential decisions on a few candidate lines per file (headings and the
+gaps between content runs), taken in Python on those lines only.
 """
 
 from __future__ import annotations
@@ -20,10 +26,25 @@ import hashlib
 import math
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 import polars as pl
 
-from dagster_project.extract.dates import parse_standalone_date
+from dagster_project.documents import metadata as meta
+from dagster_project.documents.language import detect_language
+from dagster_project.documents.scrape import (
+    clean_text,
+    content_segments,
+    fold_text,
+    line_document_frequency,
+    line_features,
+    score_lines,
+    select_body_lines,
+    split_lines,
+)
+
+__all__ = ["NORMALIZED_SCHEMA", "REJECTED_SCHEMA", "Normalized", "assemble_articles", "clean_text", "fold_text",
+           "load_publisher_domains", "normalize_documents"]
 
 NORMALIZED_SCHEMA = {
     "document_id": pl.String,
@@ -35,159 +56,38 @@ NORMALIZED_SCHEMA = {
     "publisher": pl.String,
     "published_date": pl.Date,
     "body_text": pl.String,
+    "body_char_start": pl.Int32,
     "word_count": pl.Int32,
     "content_sha256": pl.String,
+    "language": pl.String,
+    "content_type": pl.String,
+    "extraction_method": pl.String,
+    "removed_lines": pl.List(pl.Struct({"reason": pl.String, "lines": pl.Int32})),
 }
+REJECTED_SCHEMA = {"file_id": pl.String, "source_file": pl.String, "reason": pl.String, "detail": pl.String}
 
-QUOTE_FOLD = {
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-}
-
-
-def clean_text(expr: pl.Expr) -> pl.Expr:
-    """Vectorized character-level normalization of a text column."""
-    return (
-        expr.str.replace_all("\r\n?", "\n")
-        .str.normalize("NFKC")
-        .str.replace_many(list(QUOTE_FOLD), list(QUOTE_FOLD.values()))
-        # soft hyphens, zero-width characters and BOMs join words: remove them;
-        # C0/C1 controls other than \n separate words: make them spaces
-        .str.replace_all(r"[\u00ad\u200b-\u200d\u2060\ufeff]", "")
-        .str.replace_all(r"[\u200e\u200f\x00-\x09\x0b-\x1f\x7f-\x9f]", " ")
-        .str.replace_all(r"(?s)\[interstitial_link[^\]]*\].*?\[/interstitial_link\]", "")
-        .str.replace_all(r"\[/?interstitial_link[^\]]*\]", "")
-        .str.replace_all(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+", " ")
-        .str.replace_all(r"(?m)^ +| +$", "")
-    )
+# A heading starts a new article when the text after it shares less vocabulary with the text
+# before it than this (TextTiling-style lexical cohesion, Hearst 1997) and both sides are long
+# enough to judge; subheadings of one article score well above it.
+NEW_ARTICLE_COHESION = 0.10
+_WINDOW_WORDS = 250
+_MIN_WORDS_EACH_SIDE = 150
 
 
-def fold_text(text: str) -> str:
-    """The same normalization for one Python string (used for gold anchors and tests)."""
-    return pl.select(clean_text(pl.lit(text, dtype=pl.String))).item()
+@dataclass
+class Normalized:
+    articles: pl.DataFrame
+    rejected: pl.DataFrame
 
 
-# ---------------------------------------------------------------------------
-# Line classification
-# ---------------------------------------------------------------------------
-
-_MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-_DATE_LINE = (
-    r"(?i)^(?:[-–—•|]\s*)?(?:(?:published|posted|updated|date)\s*:?\s*)?(?:on\s+)?"
-    r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
-    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS},?\s+\d{{4}}|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})"
-    r"\s*$"
-)
-_BOILERPLATE_LINE = (
-    r"(?i)^(?:no results?|view all results?|share on (?:facebook|twitter|linkedin|whatsapp).*|share(?: this)?:?"
-    r"|tweet|email|print|\d+\s*views?|views?|\d+\s*min(?:ute)?s?\s+read|\d+\s+views?\s+\d+\s+min\s+\d+\s+comments?"
-    r"|\d+ comments?|leave a (?:comment|reply)|comments?|no comments:?|post a comment|read more|advertisement"
-    r"|subscribe.*|sign up.*|skip to (?:main )?content|menu|search|login|log in|home|load more|tags?:.*"
-    r"|facebook|twitter|linkedin|instagram|youtube|telegram)$"
-)
-_TRAILER_START = (
-    r"(?i)^(?:related posts?|related articles?|you may also like|popular(?: posts)?|latest from twitter|more from .{1,40}"
-    r"|read next|recommended|leave a (?:comment|reply)|no comments:?|post a comment|authors?:?)$"
-)
-_LEGAL = r"(?i)(?:©|\bcopyright\b|\ball rights reserved\b|\bcookies?\b|\bakismet\b|\badblock|\bprivacy policy\b)"
-_CAPTION = (
-    r"(?i)(?:\b(?:photo|image|picture|credit)s?\s*:|\(\s*[A-Z][^()/]{1,40}/[^()]{2,60}\)\s*$|\b[A-Z]{2,}/[A-Z][a-z]+"
-    r"|^source:|\bposes? for a (?:picture|photo)\b|\b(?:picture|photo) sent to\b|\bpictured\b|\b\d{2,4}x\d{2,4}\b)"
-)
-_BYLINE = r"^(?i:by)\s+([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3}(?:\s*(?:,|and|&)\s*[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})*)(?:\s*[-–—|,].*)?$"
-_SIGNATURE = (
-    r"^([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]*){1,3}),\s+(?:(?i:senior|junior|non-resident|research|visiting|associate)\s+)*"
-    r"(?i:fellow|editor|correspondent|reporter|director|analyst|contributor|researcher|intern|writer|professor)\b.{0,80}$"
-)
-_BIO = (
-    r"^([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){1,2}) is (?:a|an|the)\s.{0,200}?\b(?i:candidate|fellow|professor|journalist"
-    r"|researcher|analyst|editor|director|correspondent|writer|author|lecturer|student)\b"
-)
-_NAME_LINE = r"^[A-Z][a-z]+(?:[- ][A-Z][a-z]+|\s+[A-Z]\.){1,3}$"
-_NAV_BULLET = r"^[•·▪►*-]\s*\S"
+def load_publisher_domains(path) -> dict[str, str]:
+    """domain -> publisher name, from a CSV with columns domain, publisher."""
+    df = pl.read_csv(path)
+    return dict(zip(df["domain"], df["publisher"]))
 
 
-def classify_lines(docs: pl.DataFrame) -> pl.DataFrame:
-    """Explode documents (file_id, text) into lines and classify each one.
-
-    Returns columns: file_id, line_no, line, kind, n_words, repeats.
-    """
-    lines = (
-        docs.lazy()
-        .select("file_id", pl.col("text").str.split("\n").alias("line"))
-        .explode("line", empty_as_null=True)
-        .with_columns(
-            pl.int_range(pl.len()).over("file_id").alias("line_no"),
-            pl.col("line").fill_null(""),
-        )
-        .with_columns(
-            n_words=pl.col("line").str.count_matches(r"\S+"),
-            repeats=pl.len().over("file_id", "line"),
-            # `... - Headline`: image alt text that names the post it belongs to.
-            alt_suffix=pl.col("line").str.extract(r"^.{2,120}? - (.{10,200})$", 1),
-        )
-    )
-    headings = lines.select("file_id", pl.col("line").alias("alt_suffix"), pl.lit(True).alias("alt_of_heading"))
-    lines = lines.join(headings.unique(), on=["file_id", "alt_suffix"], how="left")
-    line = pl.col("line")
-    short = pl.col("n_words") <= 14
-    kind = (
-        pl.when(line == "")
-        .then(pl.lit("blank"))
-        .when(line.str.contains(_TRAILER_START) & short)
-        .then(pl.lit("trailer_start"))
-        .when(line.str.contains(_DATE_LINE))
-        .then(pl.lit("date"))
-        .when(line.str.contains(r"(?i)^home\s*[»>›/|]"))
-        .then(pl.lit("breadcrumb"))
-        .when(line.str.contains(_BOILERPLATE_LINE))
-        .then(pl.lit("boilerplate"))
-        .when(line.str.contains(_LEGAL) & (pl.col("n_words") <= 40))
-        .then(pl.lit("legal"))
-        .when(pl.col("alt_of_heading").fill_null(False))
-        .then(pl.lit("alt_text"))
-        .when(line.str.contains(_CAPTION) & (pl.col("n_words") <= 60))
-        .then(pl.lit("caption"))
-        .when(line.str.contains(_NAV_BULLET) & (pl.col("n_words") <= 5))
-        .then(pl.lit("nav"))
-        .when(line.str.contains(_BYLINE) & short)
-        .then(pl.lit("byline"))
-        .when(line.str.contains(_SIGNATURE))
-        .then(pl.lit("signature"))
-        .when(line.str.contains(_BIO) & (pl.col("n_words") <= 80))
-        .then(pl.lit("bio"))
-        .when(line.str.contains(_NAME_LINE) & (pl.col("n_words") <= 4))
-        .then(pl.lit("name"))
-        .when((pl.col("repeats") >= 2) & (pl.col("n_words") <= 4))
-        .then(pl.lit("nav"))
-        .when(line.str.contains(r"^[\p{Lu}\d\s&.'-]+$") & (pl.col("n_words") <= 3))
-        .then(pl.lit("label"))
-        .when(short & ~line.str.contains(r"[.!:;,]\s*$") | (line.str.contains(r"\?$") & short))
-        .then(pl.lit("heading"))
-        .otherwise(pl.lit("prose"))
-    )
-    return (
-        lines.with_columns(kind=kind)
-        .select("file_id", "line_no", "line", "kind", "n_words", "repeats")
-        .sort("file_id", "line_no")
-        .collect()
-    )
-
-
-# ---------------------------------------------------------------------------
-# Assembly: articles and metadata
-# ---------------------------------------------------------------------------
-
-_STOP = frozenset(
-    """the a an and or of to in on for with by as at from that this these those is are was were be been it its
-    their they them he she his her we our you your not but also than more most into over after before about
-    which who whom what when where why how has have had will would could should may might can there here
-    such other some any all many much very only just while during between against because through""".split()
-)
-
-
-def _content_words(text: str) -> Counter:
-    return Counter(w for w in re.findall(r"[a-z][a-z'-]{3,}", text.lower()) if w not in _STOP)
+def _doc_id(file_id: str, article_index: int) -> str:
+    return hashlib.sha256(f"{file_id}:{article_index}".encode()).hexdigest()[:32]
 
 
 def _cosine(a: Counter, b: Counter) -> float:
@@ -197,235 +97,351 @@ def _cosine(a: Counter, b: Counter) -> float:
     return dot / (math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values())))
 
 
-# A heading starts a new article when the prose after it shares less vocabulary with the
-# prose before it than this (TextTiling-style lexical cohesion, Hearst 1997). Subheadings
-# inside one article score well above it; the seeds' headings
-# and subheadings in tests/test_text_normalize.py are split (or not) by it.
-NEW_ARTICLE_COHESION = 0.12
-_WINDOW_WORDS = 250
-# Lexical cohesion needs enough text on the left to mean anything: a short intro
-# followed by a subheading is not a new article.
-_MIN_WORDS_BEFORE_SPLIT = 150
+# --- text scrapes ---------------------------------------------------------------------------
+
+_META_COLUMNS = ["file_id", "line_no", "line", "n_words", "bullet", "caption", "legal", "prose", "files_with_line",
+                 "repeats", "date_line", "byline", "signature", "bio", "named_heading", "in_body", "segment",
+                 "segment_score", "removed_reason"]
 
 
-def _window(paragraphs: list[str], forward: bool) -> Counter:
+def _with_metadata_kinds(features: pl.LazyFrame) -> pl.LazyFrame:
+    """Line kinds that carry metadata: date lines, bylines, signatures and bios, and lines that
+    another line of the file names as its last part (a breadcrumb "Home > News > <headline>",
+    an image's alt text "<file name> - <headline>")."""
+    line = pl.col("line")
+    short = pl.col("n_words") <= 20
+    suffixes = (
+        features.select(
+            "file_id",
+            pl.concat_list(
+                line.str.extract(r"^.{2,160}? - (.{10,300})$", 1),
+                line.str.extract(r"(?:^|\s)[»>›|/]\s*([^»>›|/]{10,300})$", 1).str.strip_chars(),
+            ).alias("named"),
+        )
+        .explode("named", empty_as_null=True)
+        .drop_nulls("named")
+        .unique()
+        .rename({"named": "line"})
+        .with_columns(named_heading=pl.lit(True))
+    )
+    return (
+        features.join(suffixes, on=["file_id", "line"], how="left")
+        .with_columns(
+            named_heading=pl.col("named_heading").fill_null(False),
+            # a date with little else: a time, a weekday, a label, a time zone, a name or two
+            date_line=short & line.str.contains(meta.DATE_LINE_REGEX) & (
+                line.str.replace_all(meta.DATE_LINE_REGEX, " ").str.replace_all(meta.TIME_REGEX, " ")
+                .str.replace_all(meta.DATE_WORDS_REGEX, " ").str.count_matches(r"\p{L}{2,}") <= 5),
+            byline=short & line.str.contains(meta.BYLINE_REGEX),
+            signature=(pl.col("n_words") <= 30) & line.str.contains(meta.SIGNATURE_REGEX),
+            bio=(pl.col("n_words") <= 80) & line.str.contains(meta.BIO_REGEX),
+        )
+        # metadata lines never count as prose or body
+        .with_columns(caption=pl.col("caption") & ~pl.col("date_line"))
+    )
+
+
+def _text_lines(raw: pl.DataFrame) -> pl.DataFrame:
+    lines = split_lines(raw.select("file_id", "raw_text"))
+    frequency = line_document_frequency(lines)
+    feats = _with_metadata_kinds(line_features(lines, frequency))
+    scored = score_lines(feats).with_columns(
+        prose=pl.col("prose") & ~pl.col("date_line") & ~pl.col("byline") & ~pl.col("signature"),
+    ).with_columns(
+        score=pl.when(pl.col("line") == "").then(0).when(pl.col("prose")).then(pl.col("n_words"))
+        .otherwise(-(pl.min_horizontal(pl.col("n_words"), pl.lit(8)) + 2)).cast(pl.Int32)
+    )
+    body = select_body_lines(content_segments(scored))
+    metadata_line = pl.col("date_line") | pl.col("byline") | pl.col("signature")
+    body = body.with_columns(
+        in_body=pl.col("in_body") & ~metadata_line,
+        removed_reason=pl.when(pl.col("line") == "").then(None)
+        .when(pl.col("in_body") & ~metadata_line).then(None)
+        .when(pl.col("date_line")).then(pl.lit("date"))
+        .when(pl.col("byline") | pl.col("signature")).then(pl.lit("byline"))
+        .otherwise(pl.col("removed_reason")),
+    )
+    return _short_file_fallback(body)
+
+
+def _short_file_fallback(lines: pl.DataFrame) -> pl.DataFrame:
+    """A file with no content run at all (a short note, a one-paragraph incident report, a
+    headline): its lines of at least 4 words that are not navigation or boilerplate are the
+    body, if they hold at least 6 words in all."""
+    keepable = (
+        (pl.col("n_words") >= 4) & ~pl.col("bullet") & ~pl.col("legal") & ~pl.col("recurring")
+        & ~pl.col("caption") & ~pl.col("date_line") & ~pl.col("byline")
+    )
+    no_body = ~pl.col("in_body").any().over("file_id")
+    enough = pl.col("n_words").filter(keepable).sum().over("file_id") >= meta.TITLE_MIN_WORDS * 2
+    fallback = no_body & enough & keepable
+    return lines.with_columns(
+        in_body=pl.col("in_body") | fallback,
+        segment=pl.when(fallback).then(pl.lit(0, dtype=pl.Int32)).otherwise(pl.col("segment")),
+        removed_reason=pl.when(fallback).then(None).otherwise(pl.col("removed_reason")),
+    )
+
+
+def _lead(body_rows: list[dict], start: int, words: int = 1000) -> Counter:
     out: list[str] = []
     n = 0
-    seq = paragraphs if forward else reversed(paragraphs)
-    for p in seq:
-        out.append(p)
-        n += p.count(" ") + 1
+    for r in body_rows[start:]:
+        out.append(r["line"])
+        n += r["n_words"]
+        if n >= words:
+            break
+    return meta.content_words(" ".join(out))
+
+
+def _window(body_rows: list[dict], at: int, forward: bool) -> tuple[Counter, int]:
+    seq = body_rows[at:] if forward else list(reversed(body_rows[:at]))
+    out, n = [], 0
+    for r in seq:
+        if not r["prose"]:
+            continue
+        out.append(r["line"])
+        n += r["n_words"]
         if n >= _WINDOW_WORDS:
             break
-    return _content_words(" ".join(out))
+    return meta.content_words(" ".join(out)), n
 
 
-def _title_case_publisher(text: str) -> str:
-    return text.title() if text.isupper() else text
+def _evidence(nonblank: list[dict], position: dict[int, int], heading: dict) -> bool:
+    """Strong evidence that a heading opens a post: an image's alt text or a breadcrumb names
+    it, the line before it is the previous post's signature or author bio, or a byline or date
+    line follows it."""
+    k = position[heading["line_no"]]
+    before = nonblank[k - 1] if k > 0 else None
+    return bool(heading["named_heading"] or (before is not None and (before["signature"] or before["bio"]))
+                or any(x["byline"] or x["date_line"] for x in nonblank[k + 1:k + 3]))
 
 
-def _publisher_from_file(rows: list[dict]) -> str | None:
-    for r in rows:  # "© 2018 EER - Copyright © European Eye on Radicalization."
-        m = re.search(r"(?i)copyright\s*©?\s*(?:\d{4}\s*)?(?:by\s+)?([A-Z][\w&.' -]{2,80}?)\.?\s*(?:all rights reserved.*)?$", r["line"])
-        if r["kind"] == "legal" and m:
-            return m.group(1).strip(" .-")
-    for r in rows:
-        m = re.search(r"©\s*(?:\d{4}(?:-\d{4})?\s+)?([A-Z][\w&.' -]{2,60}?)\.?$", r["line"])
-        if r["kind"] == "legal" and m:
-            return m.group(1).strip(" .-")
-    head = [r for r in rows[:5] if r["kind"] != "blank"]
-    if head and head[0]["kind"] == "label":  # masthead such as "BROOKINGS"
-        return _title_case_publisher(head[0]["line"])
-    return None
+def _chunks(rows: list[dict], body_rows: list[dict]) -> list[tuple[int, int, dict | None]]:
+    """The articles of a file as (start, end, headline row) over body_rows.
 
-
-def _publisher_from_links(raw_text: str, domains: dict[str, str]) -> str | None:
-    hosts = Counter(
-        h.lower().removeprefix("www.") for h in re.findall(r"https?://([\w.-]+)", raw_text)
-    )
-    for host, _ in hosts.most_common():
-        if host in domains:
-            return domains[host]
-    return None
-
-
-def _trailing_site_name(rows: list[dict]) -> str | None:
-    """A short Title Case line that closes the file is the site's own name ("Rise to Peace")."""
-    tail = [r for r in rows if r["kind"] != "blank"]
-    if tail and tail[-1]["kind"] in ("heading", "name", "nav") and 2 <= tail[-1]["n_words"] <= 5:
-        line = tail[-1]["line"]
-        sig_orgs = {m.group(1) for r in rows if (m := re.search(r"\bat ([A-Z][\w ]+)$", r["line"]))}
-        if line in sig_orgs or re.fullmatch(r"[A-Z][\w'&-]*(?: (?:[A-Z][\w'&-]*|of|to|the|for|and|on))*", line):
-            return line
-    return None
-
-
-def _doc_id(file_id: str, article_index: int) -> str:
-    return hashlib.sha256(f"{file_id}:{article_index}".encode()).hexdigest()[:32]
-
-
-def _split_names(text: str) -> list[str]:
-    parts = re.split(r"\s*(?:,|\band\b|&)\s*", text)
-    return [p.strip() for p in parts if p.strip()]
-
-
-def _is_title_candidate(r: dict) -> bool:
-    return r["kind"] in ("heading", "name") and r["n_words"] >= 2
-
-
-def _refine(rows: list[dict]) -> list[dict]:
-    """Sequential corrections that need a line's neighbours."""
-    crumbs = {re.split(r"\s*[»>›/|]\s*", r["line"])[-1].strip() for r in rows if r["kind"] == "breadcrumb"}
-    nonblank = [r for r in rows if r["kind"] != "blank"]
-    for cur, nxt in zip(nonblank, nonblank[1:]):
-        # A caption printed twice, the second time with its photo credit.
-        if nxt["kind"] == "caption" and cur["kind"] in ("prose", "heading") and nxt["line"].startswith(cur["line"]):
-            cur["kind"] = "caption"
-    for r in nonblank:
-        # The headline a breadcrumb names is a heading even when it ends with a full stop.
-        if r["line"] in crumbs and r["kind"] == "prose":
-            r["kind"] = "heading"
-    return rows
+    Left to right, a candidate boundary is a heading inside a content run or the headline in
+    the gap before a new content run (a run with no headline before it continues the article:
+    an inline box had split it). A boundary starts a new article on strong evidence
+    (`_evidence`) or when the text on its two sides, each at least _MIN_WORDS_EACH_SIDE words,
+    shares less vocabulary than NEW_ARTICLE_COHESION (TextTiling). Then the article holding
+    the file's best content run is the main one; a text before it is kept as an article of its
+    own only when it has a headline backed by strong evidence or enough words (a post of a
+    listing), otherwise it is page furniture before the main headline (a promotion, a teaser)."""
+    nonblank = [r for r in rows if r["line"]]
+    position = {r["line_no"]: i for i, r in enumerate(nonblank)}
+    first = position[body_rows[0]["line_no"]]
+    zone = nonblank[max(0, first - meta.HEADER_LINES):first]
+    head0 = meta.headline(zone, _lead(body_rows, 0))
+    bounds: list[tuple[int, dict | None, bool]] = [(0, head0, head0 is not None and _evidence(nonblank, position, head0))]
+    last_start = 0
+    for i in range(1, len(body_rows)):
+        r, prev = body_rows[i], body_rows[i - 1]
+        if not r["prose"] and r["n_words"] >= meta.TITLE_MIN_WORDS and meta.is_title_candidate(r):
+            heading = r
+        elif r["segment"] != prev["segment"]:
+            gap = nonblank[position[prev["line_no"]] + 1:position[r["line_no"]]][-meta.HEADER_LINES:]
+            heading = meta.headline(gap, _lead(body_rows, i))
+            if heading is None:
+                continue
+        else:
+            continue
+        strong = _evidence(nonblank, position, heading)
+        left, n_left = _window(body_rows[last_start:i], i - last_start, forward=False)
+        right, n_right = _window(body_rows, i, forward=True)
+        weak = n_left >= _MIN_WORDS_EACH_SIDE and n_right >= _MIN_WORDS_EACH_SIDE and \
+            _cosine(left, right) < NEW_ARTICLE_COHESION
+        if strong or weak:
+            bounds.append((i, heading, strong))
+            last_start = i
+    chunks = [(b[0], bounds[k + 1][0] if k + 1 < len(bounds) else len(body_rows), b[1], b[2])
+              for k, b in enumerate(bounds)]
+    best = max(range(len(body_rows)), key=lambda j: body_rows[j]["segment_score"] or 0)
+    main = next(k for k, c in enumerate(chunks) if c[0] <= best < c[1])
+    kept = []
+    for k, (start, end, heading, strong) in enumerate(chunks):
+        words = sum(x["n_words"] for x in body_rows[start:end] if x["prose"])
+        if k < main and not (heading is not None and (strong or words >= _MIN_WORDS_EACH_SIDE)):
+            continue
+        kept.append((start, end, heading))
+    return kept
 
 
 def _assemble_file(file_id: str, rows: list[dict], raw_text: str, domains: dict[str, str]) -> list[dict]:
-    rows = _refine(rows)
-    # 1. Cut the trailer ("Related Posts", "You may also like", "AUTHORS", comments).
-    trailer_at = next((i for i, r in enumerate(rows) if r["kind"] == "trailer_start"), len(rows))
-    body_rows, trailer = rows[:trailer_at], rows[trailer_at:]
-    publisher = (
-        _publisher_from_file(rows) or _publisher_from_links(raw_text, domains) or _trailing_site_name(rows)
-    )
-    if publisher:  # the site's closing name line is not body text
-        body_rows = [r for r in body_rows if r["line"] != publisher or r["kind"] == "prose"]
-
-    # Trailer authors: "AUTHORS" followed by name lines.
-    trailer_authors = [
-        r["line"] for i, r in enumerate(trailer)
-        if r["kind"] == "name" and i > 0 and re.fullmatch(r"(?i)authors?:?", trailer[0]["line"])
-    ][:5]
-
-    # 2. Header zone: everything before the first prose paragraph.
-    first_prose = next((i for i, r in enumerate(body_rows) if r["kind"] == "prose"), len(body_rows))
-    header, content = body_rows[:first_prose], body_rows[first_prose:]
-
-    # Headlines named by image alt text ("Picture 1 300x293 - <headline>") start articles.
-    alt_titles = {
-        m.group(1) for r in rows if r["kind"] == "alt_text" and (m := re.search(r" - (.+)$", r["line"]))
-    }
-
-    # 3. Split the content into articles at headings that start a new topic.
-    paragraphs_before: list[str] = []
-    segments: list[list[dict]] = [[]]
-    for i, r in enumerate(content):
-        if r["kind"] in ("heading", "name") and paragraphs_before and r["line"] != publisher:
-            after = [x["line"] for x in content[i + 1:] if x["kind"] == "prose"]
-            prev_real = [x for x in segments[-1] if x["kind"] != "blank"]
-            strong = r["line"] in alt_titles or (prev_real and prev_real[-1]["kind"] in ("signature", "bio"))
-            cohesion = _cosine(_window(paragraphs_before, forward=False), _window(after, forward=True))
-            enough = sum(p.count(" ") + 1 for p in paragraphs_before) >= _MIN_WORDS_BEFORE_SPLIT
-            if strong or (after and enough and cohesion < NEW_ARTICLE_COHESION):
-                segments.append([])
-                paragraphs_before = []
-        segments[-1].append(r)
-        if r["kind"] == "prose":
-            paragraphs_before.append(r["line"])
-
-    # 4. File-level header metadata.
-    head_date = next((parse_standalone_date(r["line"]) for r in header if r["kind"] == "date"), None)
-    head_authors: list[str] = []
-    for i, r in enumerate(header):
-        if r["kind"] == "byline":
-            m = re.match(_BYLINE, r["line"])
-            head_authors = _split_names(m.group(1)) if m else []
-            break
-        if r["kind"] == "name" and any(x["kind"] == "date" for x in header[i + 1:i + 3]):
-            head_authors = [r["line"]]
-            break
-    title = _header_title(header, publisher, head_authors)
-
+    """The articles of one text scrape from its lines (all columns of _META_COLUMNS)."""
+    body_rows = [r for r in rows if r["in_body"]]
+    if not body_rows:
+        return []
+    nonblank = [r for r in rows if r["line"]]
+    publisher = (meta.publisher_from_lines(nonblank) or meta.publisher_from_links(raw_text, domains)
+                 or meta.trailing_site_name(nonblank))
+    chunks = _chunks(rows, body_rows)
     articles = []
-    for idx, seg in enumerate(segments):
-        if idx > 0:  # the segment opens with its headline: the one an image names, else the first line
-            lead = next((i for i, r in enumerate(seg) if r["kind"] == "prose"), len(seg))
-            named = [i for i, r in enumerate(seg[:lead]) if r["line"] in alt_titles]
-            cut = named[0] if named else 0
-            seg_title, seg = seg[cut]["line"], seg[cut + 1:]
-        else:
-            seg_title = title
-        authors = list(head_authors) if idx == 0 else []
-        body_lines = []
-        for r in seg:
-            if r["kind"] in ("signature", "bio"):
-                name = re.match(_SIGNATURE if r["kind"] == "signature" else _BIO, r["line"])
-                if name:
-                    authors.append(name.group(1))
-            elif r["kind"] in ("prose", "heading", "name", "date", "label") and r["line"] != seg_title:
-                body_lines.append(r["line"])  # (a headline repeated inside the body is dropped)
-        if idx == 0 and not authors:
-            authors = trailer_authors
-        joined = "\n\n".join(body_lines)
-        if not authors:  # "... Chantelle Davis reports." closing an intro paragraph
-            authors = re.findall(r"(?:^|[.!?] )([A-Z][a-z]+(?: [A-Z][a-z]+){1,2}) reports\.(?:\n|$)", joined)
-        if not joined.strip():
+    prev_end = -1
+    for a, (start, end, heading) in enumerate(chunks):
+        own = body_rows[start:end]
+        if own and heading is own[0]:
+            own = own[1:]
+        if not own:
             continue
-        authors = list(dict.fromkeys(a for a in authors if a and a != publisher)) or (
-            [publisher] if idx == 0 and publisher and any(
-                r["kind"] == "nav" and r["line"] == publisher for r in header[-3:]) else []
-        )
-        articles.append(
-            dict(
-                file_id=file_id,
-                article_index=len(articles),
-                title=seg_title,
-                authors="; ".join(authors) if authors else None,
-                publisher=publisher,
-                published_date=head_date if idx == 0 else None,
-                body_text=joined,
-            )
-        )
+        title_at = heading["line_no"] if heading else None
+        head_from = title_at - 6 if title_at is not None else own[0]["line_no"] - meta.HEADER_LINES
+        head = [r for r in nonblank if max(head_from, prev_end) < r["line_no"] < own[0]["line_no"]
+                and not r["in_body"]]
+        if heading is not None and heading not in head:
+            head = sorted(head + [heading], key=lambda x: x["line_no"])
+        published, date_at = meta.publication_date(head, title_at)
+        authors, author_lines = meta.byline_authors([r for r in head if title_at is None or r["line_no"] >= title_at],
+                                                    date_at)
+        last_no = own[-1]["line_no"]
+        next_start = body_rows[chunks[a + 1][0]]["line_no"] if a + 1 < len(chunks) else math.inf
+        trailer = [r for r in nonblank if last_no < r["line_no"] < next_start and not r["in_body"]][:meta.TRAILER_LINES]
+        closing = [r for r in own[-3:] + trailer if r["signature"] or r["bio"]]
+        body_lines = [r for r in own if r not in closing]
+        if not authors:
+            authors = [n for r in closing if (n := meta.signature_author(r["line"]))]
+        if not authors:
+            authors = _trailer_author_block(trailer)
+        text = "\n\n".join(r["line"] for r in body_lines)
+        if not authors:
+            authors = meta.reports_authors(text)
+        if published is None:
+            published, date_at = meta.publication_date(
+                [r for r in trailer if re.search(r"(?i)\b(?:posted|published)\b", r["line"])], None)
+        authors = [x for x in dict.fromkeys(authors) if x != publisher]
+        if not text.strip():
+            continue
+        # every non-blank line from the previous article's end to this one's end (to the end of
+        # the file for the last article) is counted once, by reason
+        upto = last_no if a + 1 < len(chunks) else math.inf
+        body_nos = {r["line_no"] for r in body_lines}
+        used = {date_at, *author_lines} - {None}
+        removed: Counter = Counter()
+        for r in nonblank:
+            if not prev_end < r["line_no"] <= upto or r["line_no"] in body_nos:
+                continue
+            if r["line_no"] == title_at:
+                removed["title"] += 1
+            elif r in closing:
+                removed["byline"] += 1
+            elif r["in_body"]:  # body of a run that belongs to no kept article
+                removed["prose_outside_article"] += 1
+            elif r["line_no"] in used and not r["removed_reason"]:
+                removed["metadata"] += 1
+            else:
+                removed[r["removed_reason"] or "short_line"] += 1
+        prev_end = last_no
+        articles.append(dict(
+            file_id=file_id, article_index=len(articles), title=heading["line"] if heading else None,
+            authors="; ".join(authors) if authors else None, publisher=publisher, published_date=published,
+            text=text, removed=[{"reason": k, "lines": v} for k, v in sorted(removed.items())],
+        ))
     return articles
 
 
-def _header_title(header: list[dict], publisher: str | None, authors: list[str]) -> str | None:
-    cands = [r for r in header if _is_title_candidate(r) and r["line"] != publisher and r["line"] not in authors]
-    # The headline is the line right before the date or byline; else a breadcrumb's last part.
-    for i, r in enumerate(header):
-        if r["kind"] in ("date", "byline") or (r["kind"] == "name" and r["line"] in authors):
-            before = [x for x in header[:i] if _is_title_candidate(x) and x["line"] != publisher and x["line"] not in authors]
-            if before:
-                return before[-1]["line"]
-    for r in header:
-        if r["kind"] == "breadcrumb":
-            last = re.split(r"\s*[»>›/|]\s*", r["line"])[-1].strip()
-            if last:
-                return last
-    return cands[0]["line"] if cands else None
+def _trailer_author_block(trailer: list[dict]) -> list[str]:
+    """'AUTHORS' (or 'About the author') followed by name lines, after the article."""
+    for i, r in enumerate(trailer):
+        if re.fullmatch(r"(?i)(?:the\s+)?authors?:?|about the authors?:?", r["line"]):
+            return [x["line"] for x in trailer[i + 1:i + 6] if meta.is_person_name(x["line"])]
+    return []
 
 
-def assemble_articles(raw_documents: pl.DataFrame, publisher_domains: dict[str, str] | None = None) -> pl.DataFrame:
-    """raw_documents (file_id, source_file, raw_text) -> one row per article (NORMALIZED_SCHEMA)."""
+def _text_articles(raw: pl.DataFrame, domains: dict[str, str]) -> list[dict]:
+    lines = _text_lines(raw)
+    # only files with body lines need their lines in Python; a bounded set of columns
+    by_file: dict[str, list[dict]] = {}
+    for key, group in lines.select(_META_COLUMNS).group_by("file_id", maintain_order=True):
+        by_file[key[0]] = group.sort("line_no").to_dicts()
+    raw_texts = dict(zip(raw["file_id"], raw["raw_text"]))
+    out = []
+    for file_id in raw["file_id"]:
+        out.extend(_assemble_file(file_id, by_file.get(file_id, []), raw_texts[file_id], domains))
+    return out
+
+
+# --- HTML pages -------------------------------------------------------------------------------
+
+def _html_articles(raw: pl.DataFrame) -> list[dict]:
+    from dagster_project.documents.html import extract_html_frame
+
+    pages = extract_html_frame(raw.select("file_id", "raw_text"))
+    out = []
+    for r in pages.iter_rows(named=True):
+        out.append(dict(
+            file_id=r["file_id"], article_index=0, title=r["title"],
+            authors="; ".join(r["authors"]) if r["authors"] else None,
+            publisher=r["publisher"], published_date=r["published_date"], text=r["body_text"],
+            removed=[], language_declared=r.get("language"),
+        ))
+    return out
+
+
+def _is_html(raw: pl.DataFrame) -> pl.Series:
+    if "content_type" in raw.columns:
+        return raw["content_type"] == "html"
+    try:
+        from dagster_project.documents.html import looks_like_html
+    except ImportError:  # pragma: no cover - html.py ships with the package
+        return pl.Series([False] * raw.height)
+    return pl.Series([looks_like_html(t) for t in raw["raw_text"]], dtype=pl.Boolean)
+
+
+# --- both ------------------------------------------------------------------------------------
+
+def normalize_documents(raw_documents: pl.DataFrame, publisher_domains: dict[str, str] | None = None) -> Normalized:
+    """raw_documents -> Normalized(articles, rejected); see the module docstring."""
     domains = publisher_domains or {}
-    cleaned = raw_documents.select("file_id", "source_file", "raw_text", clean_text(pl.col("raw_text")).alias("text"))
-    lines = classify_lines(cleaned.select("file_id", "text"))
-    by_file = {k[0]: g.to_dicts() for k, g in lines.group_by("file_id", maintain_order=True)}
-    out: list[dict] = []
-    for row in cleaned.iter_rows(named=True):
-        for art in _assemble_file(row["file_id"], by_file.get(row["file_id"], []), row["raw_text"], domains):
-            art["source_file"] = row["source_file"]
-            out.append(art)
-    df = pl.DataFrame(out, schema={k: v for k, v in NORMALIZED_SCHEMA.items()
-                                   if k not in ("document_id", "word_count", "content_sha256")})
-    return df.with_columns(
+    raw = raw_documents.with_columns(_html=_is_html(raw_documents))
+    rows = _text_articles(raw.filter(~pl.col("_html")), domains)
+    for r in rows:
+        r["content_type"], r["extraction_method"] = "text", "text_scrape"
+    if raw["_html"].any():
+        html_rows = _html_articles(raw.filter(pl.col("_html")))
+        for r in html_rows:
+            r["content_type"], r["extraction_method"] = "html", "trafilatura"
+        rows.extend(html_rows)
+    sources = dict(zip(raw["file_id"], raw["source_file"]))
+    frame = pl.DataFrame(
+        [{k: r.get(k) for k in ("file_id", "article_index", "title", "authors", "publisher", "published_date",
+                                "text", "removed", "content_type", "extraction_method")} for r in rows],
+        schema={"file_id": pl.String, "article_index": pl.Int32, "title": pl.String, "authors": pl.String,
+                "publisher": pl.String, "published_date": pl.Date, "text": pl.String,
+                "removed": NORMALIZED_SCHEMA["removed_lines"], "content_type": pl.String,
+                "extraction_method": pl.String},
+    )
+    frame = frame.with_columns(
+        source_file=pl.col("file_id").replace_strict(sources, return_dtype=pl.String),
+        title=clean_text(pl.col("title")).str.replace_all(r"\s*\n\s*", " "),
+        text=clean_text(pl.col("text")).str.replace_all(r"\n{3,}", "\n\n").str.strip_chars(),
+    ).with_columns(
+        title=pl.when(pl.col("title") == "").then(None).otherwise(pl.col("title")),
+    ).with_columns(
+        # the headline opens the body, so extraction sees it; body_char_start says where the
+        # article text after it begins
+        body_text=pl.when(pl.col("title").is_not_null())
+        .then(pl.col("title") + "\n\n" + pl.col("text")).otherwise(pl.col("text")),
+        body_char_start=pl.when(pl.col("title").is_not_null())
+        .then(pl.col("title").str.len_chars() + 2).otherwise(0).cast(pl.Int32),
+    ).filter(pl.col("text") != "")
+    frame = frame.with_columns(
         document_id=pl.struct("file_id", "article_index").map_elements(
             lambda s: _doc_id(s["file_id"], s["article_index"]), return_dtype=pl.String),
         word_count=pl.col("body_text").str.count_matches(r"\S+").cast(pl.Int32),
         content_sha256=pl.col("body_text").map_elements(
             lambda t: hashlib.sha256(t.encode()).hexdigest(), return_dtype=pl.String),
+        language=detect_language(frame["text"]),
+        removed_lines=pl.col("removed"),
     ).select(list(NORMALIZED_SCHEMA))
+    produced = set(frame["file_id"])
+    rejected = raw.filter(~pl.col("file_id").is_in(list(produced))).select(
+        "file_id", "source_file",
+        reason=pl.when(pl.col("_html")).then(pl.lit("no_article_html")).otherwise(pl.lit("boilerplate_only")),
+        detail=pl.when(pl.col("_html")).then(pl.lit("HTML page with no article text (trafilatura found none)"))
+        .otherwise(pl.lit("every line of the file is navigation, boilerplate or too short to be an article")),
+    )
+    return Normalized(frame, rejected)
 
 
-def load_publisher_domains(path) -> dict[str, str]:
-    """domain -> publisher name, from a CSV with columns domain, publisher."""
-    df = pl.read_csv(path)
-    return dict(zip(df["domain"], df["publisher"]))
+def assemble_articles(raw_documents: pl.DataFrame, publisher_domains: dict[str, str] | None = None) -> pl.DataFrame:
+    """The articles of `normalize_documents` (for callers that do not quarantine)."""
+    return normalize_documents(raw_documents, publisher_domains).articles

@@ -56,15 +56,23 @@ def _norm(s: str | None) -> str:
 
 
 def predict(seeds_dir: Path) -> dict[str, pl.DataFrame]:
+    """Run the pipeline's pure functions on the seeds. The gold labels the article text after
+    the headline, so predictions inside the headline paragraph are left out of the scores."""
     raw, _ = ingest_folder(seeds_dir)
     docs = assemble_articles(raw, load_publisher_domains(DATA_DIR / "publisher_domains.csv"))
     gaz = load_gazetteer()
+    starts = docs.select("document_id", "body_char_start")
+
+    def after_headline(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.join(starts, on="document_id").filter(
+            pl.col("char_start") >= pl.col("body_char_start")).drop("body_char_start")
+
     return {
         "documents": docs,
         "gazetteer": gaz,
-        "actors": extract_actor_mentions(docs, gaz),
-        "statistics": extract_statistics(docs),
-        "dates": extract_dates(docs),
+        "actors": after_headline(extract_actor_mentions(docs, gaz)),
+        "statistics": after_headline(extract_statistics(docs)),
+        "dates": after_headline(extract_dates(docs)),
     }
 
 
@@ -82,9 +90,11 @@ def _pair_articles(gold_articles: list[dict], docs: pl.DataFrame) -> dict[tuple[
     return out
 
 
-def _locate(body: str, anchor: str, occurrence: int) -> tuple[int, int] | None:
+def _locate(body: str, anchor: str, occurrence: int, start: int = 0) -> tuple[int, int] | None:
+    """The `occurrence`-th place of `anchor` in the article text after the headline (the gold
+    counts occurrences in the article body; body_text opens with the headline)."""
     needle = fold_text(anchor)
-    pos = -1
+    pos = start - 1
     for _ in range(max(occurrence, 1)):
         pos = body.find(needle, pos + 1)
         if pos < 0:
@@ -107,7 +117,7 @@ def _span_scores(gold_items, preds: pl.DataFrame, paired, key, agree) -> dict[st
     for g in gold_items:
         s = scores.setdefault(key(g), Score())
         doc = paired.get((g["source_file"], g["article_index"]))
-        span = _locate(doc["body_text"], g["anchor"], g.get("occurrence", 1)) if doc else None
+        span = _locate(doc["body_text"], g["anchor"], g.get("occurrence", 1), doc["body_char_start"]) if doc else None
         if span is None:
             s.fn += 1
             continue
@@ -177,7 +187,7 @@ def evaluate_gold(seeds_dir: Path = REPO_ROOT / "seeds", gold_path: Path = GOLD_
     qual_ok = qual_n = 0
     for g in gold["statistics"]:
         doc = paired.get((g["source_file"], g["article_index"]))
-        span = _locate(doc["body_text"], g["anchor"], g.get("occurrence", 1)) if doc else None
+        span = _locate(doc["body_text"], g["anchor"], g.get("occurrence", 1), doc["body_char_start"]) if doc else None
         if not span:
             continue
         cands = stats.filter((pl.col("document_id") == doc["document_id"]) & (pl.col("char_start") < span[1])
@@ -222,7 +232,7 @@ def evaluate_gold(seeds_dir: Path = REPO_ROOT / "seeds", gold_path: Path = GOLD_
     trap_hits = []
     for n in gold["negatives"]:
         doc = paired.get((n["source_file"], n["article_index"]))
-        span = _locate(doc["body_text"], n["anchor"], 1) if doc else None
+        span = _locate(doc["body_text"], n["anchor"], 1, doc["body_char_start"]) if doc else None
         if not span:
             continue
         frame = {"statistics": pred["statistics"].filter(pl.col("statistic_type") == "casualty"),
@@ -240,7 +250,7 @@ def evaluate_gold(seeds_dir: Path = REPO_ROOT / "seeds", gold_path: Path = GOLD_
                                & (pl.col("char_end") > cs) & ~((pl.col("char_start") <= cs) & (pl.col("char_end") >= ce)))
         if hit.height:
             trap_hits.append(n["anchor"])
-    bodies = "\n".join(docs["body_text"].to_list())
+    bodies = "\n".join(b[s:] for b, s in zip(docs["body_text"], docs["body_char_start"]))
     leaked = [x["text"] for x in gold["non_body_lines"]
               if len(fold_text(x["text"])) > 12 and fold_text(x["text"]) in bodies]
     return {

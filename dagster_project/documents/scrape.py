@@ -1,0 +1,327 @@
+"""Plain-text scrapes of web pages -> the lines that make up their articles.
+
+A text scrape keeps every visible block of a page as a line: menus, share bars, cookie
+notices, related-article lists and footers around the article. This module decides, for
+every line, whether it belongs to an article, and says why when it does not.
+
+Flow (every step is a polars expression over all lines of all files at once):
+
+1. `split_lines`: files (file_id, raw_text) -> lines (file_id, line_no, indent, line). The
+   indentation of the raw line is kept as a feature: a renderer such as inscriptis, lynx or
+   w3m indents nested blocks, so the paragraphs of one article share one indentation.
+2. `line_features`: words, sentence punctuation, bullets, captions, legal notices, and two
+   corpus statistics: how often the line recurs in its own file, and in how many files of
+   the collection it occurs. Lines that recur across documents are boilerplate (menus,
+   share bars, newsletter boxes, footers): corpus statistics, not a list of phrases.
+3. `score_lines`: a line is *prose* when it reads like a sentence (at least 6 words ending
+   with sentence punctuation, or 25 words). Prose scores +words, every other non-blank line
+   a small penalty.
+4. `content_segments`: the maximal-scoring runs of lines (maximum subsequence segmentation,
+   Pasternack & Roth 2009, "Extracting article text from the web with maximum subsequence
+   segmentation"), found again left and right of each run until no run reaches
+   MIN_SEGMENT_SCORE. An article is one or a few such runs; a related box, a comment or a
+   cookie notice between them ends a run, not the document.
+5. `select_body_lines`: inside a kept run, prose lines and the headings between them are
+   body; a box nested deeper than the run's own paragraphs (an aside, a "most read" list) is
+   left out unless it is mostly prose (a block quote, a list of sentences). Every other
+   non-blank line gets a `removed_reason`.
+
+Measured on ../shared/benchmarks/webpages/txt (`python3 tasks.py eval`), never tuned to a
+page: the stopword-density feature of jusText was measured too and left out (it lowered F1).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# --- character cleaning ------------------------------------------------------------------
+
+QUOTE_FOLD = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+}
+_SPACES = r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+
+
+def clean_whole_text(expr: pl.Expr) -> pl.Expr:
+    """Steps that need the whole text: line endings, byte-order marks, markup spanning lines."""
+    return (
+        expr.str.replace_all("\r\n?", "\n")
+        .str.replace_all("\ufeff", "")
+        .str.replace_all(r"(?s)\[interstitial_link[^\]]*\].*?\[/interstitial_link\]", "")
+        .str.replace_all(r"\[/?interstitial_link[^\]]*\]", "")
+    )
+
+
+def clean_line(expr: pl.Expr) -> pl.Expr:
+    """Character-level normalization of text without line breaks: NFKC, ASCII quotes, no control
+    or zero-width characters, runs of spaces collapsed, no leading or trailing space."""
+    return (
+        expr.str.normalize("NFKC")
+        .str.replace_many(list(QUOTE_FOLD), list(QUOTE_FOLD.values()))
+        # soft hyphens, zero-width characters and BOMs join words: remove them;
+        # C0/C1 controls other than \n separate words: make them spaces
+        .str.replace_all(r"[\u00ad\u200b-\u200d\u2060\ufeff]", "")
+        .str.replace_all(r"[\u200e\u200f\x00-\x09\x0b-\x1f\x7f-\x9f]", " ")
+        .str.replace_all(_SPACES + "+", " ")
+        .str.strip_chars(" ")
+    )
+
+
+def clean_text(expr: pl.Expr) -> pl.Expr:
+    """The same normalization for a whole text, line breaks kept (used on titles, benchmark
+    texts and gold anchors)."""
+    return (
+        clean_whole_text(expr)
+        .str.normalize("NFKC")
+        .str.replace_many(list(QUOTE_FOLD), list(QUOTE_FOLD.values()))
+        .str.replace_all(r"[\u00ad\u200b-\u200d\u2060\ufeff]", "")
+        .str.replace_all(r"[\u200e\u200f\x00-\x09\x0b-\x1f\x7f-\x9f]", " ")
+        .str.replace_all(_SPACES + "+", " ")
+        .str.replace_all(r"(?m)^ +| +$", "")
+    )
+
+
+def fold_text(text: str) -> str:
+    """`clean_text` for one Python string (gold anchors, tests)."""
+    return pl.select(clean_text(pl.lit(text, dtype=pl.String))).item()
+
+
+# --- lines and their features --------------------------------------------------------------
+
+_BULLET = r"^(?:[*+•·▪►◦‣○●■□–—-]|\d{1,2}[.)])(?:\s|$)"
+_SENTENCE_END = r"[.!?…。！？:;]['\")\]]*$|['\"”’)]$"
+# Photo credits and caption markers, in the forms news sites use everywhere. Agency credits
+# ("(Rahmat Gul/Associated Press)", "REUTERS/Yulia Morozova.") are matched case-sensitively and
+# only at the end of a line, so that "killing/injuring" or "and/or" in a sentence never is one.
+_CAPTION_PATTERNS = (
+    r"(?i)\((?:picture|photo|photograph|image|credit|source|video)s?\s*:[^()]*\)\s*$",
+    r"(?i)(?-u:\b)(?:photo|image|picture|video)\s+credits?\s*:|(?-u:\b)credit\s*:\s*\S.{0,60}$",
+    r"\([A-Z][^()/]{1,40}(?:/[A-Z][^()/]{1,40}){1,3}\)\.?\s*$",
+    r"(?-u:\b)[A-Z]{2,}/[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}\.?$",
+    r"(?i)^(?:photo|image|picture|photograph|video|screenshot)s?\s*:",
+    r"(?-u:\b)(?:Photograph|Photo|Picture|Image|Illustration)s?\s*:\s*[A-Z][^:]{1,80}$",
+    r"(?i)poses? for a (?:picture|photo)|(?:picture|photo) sent to|^getty images$",
+    r"(?-u:\b)\d{2,4}x\d{2,4}(?-u:\b)",
+)
+# Cookie banners, consent dialogs, copyright and anti-spam notices: one genre on every site.
+_LEGAL = (
+    r"(?i)(?:©|\bcopyright\b|\ball rights reserved\b|\bcookies?\b|\bakismet\b|\badblock|\bprivacy (?:policy|notice|settings)\b"
+    r"|\bterms (?:of (?:use|service)|and conditions)\b|\bconsent\b.{0,80}\b(?:partners|preferences|data)\b"
+    r"|\bpersonal (?:data|information)\b.{0,80}\b(?:opt[ -]out|sell|partners|advertis)|\breCAPTCHA\b)"
+)
+PROSE_MIN_WORDS = 6
+PROSE_LONG_WORDS = 25
+
+
+def split_lines(raw: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """(file_id, raw_text) -> one row per line: file_id, line_no, indent, line (cleaned)."""
+    lf = raw.lazy() if isinstance(raw, pl.DataFrame) else raw
+    return (
+        lf.select("file_id", clean_whole_text(pl.col("raw_text")).str.split("\n").alias("raw_line"))
+        .explode("raw_line", empty_as_null=True)
+        .with_columns(pl.col("raw_line").fill_null(""))
+        .with_columns(
+            line_no=pl.int_range(pl.len()).over("file_id").cast(pl.Int32),
+            # a tab counts as 4 spaces; only the relative depth matters
+            indent=(pl.col("raw_line").str.extract(r"^([ \t\u00a0\u3000]*)", 1).str.replace_all("\t", "    ")
+                    .str.len_chars().cast(pl.Int32)),
+            line=clean_line(pl.col("raw_line")),
+        )
+        .drop("raw_line")
+    )
+
+
+def line_key(expr: pl.Expr) -> pl.Expr:
+    """The form in which lines are compared across files: lower case, digits as 0, no bullet."""
+    return expr.str.to_lowercase().str.replace_all(r"\d+", "0").str.replace(r"^(?:[*+•·▪►◦‣○●■□–—-]\s*)", "")
+
+
+def line_document_frequency(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """key -> number of files of the collection in which the line occurs."""
+    return (
+        lines.filter(pl.col("line") != "")
+        .select("file_id", line_key(pl.col("line")).alias("key"))
+        .unique()
+        .group_by("key")
+        .agg(pl.len().cast(pl.Int32).alias("files_with_line"))
+    )
+
+
+def line_features(lines: pl.LazyFrame, document_frequency: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """Adds n_words, ends_sentence, bullet, caption, legal, repeats (in the file) and
+    files_with_line (in the collection; 1 when no collection statistics are given)."""
+    line = pl.col("line")
+    cjk = line.str.count_matches(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+    out = lines.with_columns(
+        # a CJK character carries about half a word of text
+        n_words=(line.str.count_matches(r"\w+") + cjk // 2).cast(pl.Int32),
+        ends_sentence=line.str.contains(_SENTENCE_END),
+        bullet=line.str.contains(_BULLET),
+        caption=pl.any_horizontal([line.str.contains(p) for p in _CAPTION_PATTERNS]),
+        legal=line.str.contains(_LEGAL),
+        key=line_key(line),
+    ).with_columns(
+        repeats=pl.len().over("file_id", "key").cast(pl.Int32),
+    )
+    if document_frequency is None:
+        out = out.with_columns(files_with_line=pl.lit(1, dtype=pl.Int32))
+    else:
+        out = out.join(document_frequency, on="key", how="left").with_columns(
+            pl.col("files_with_line").fill_null(1))
+    return out
+
+
+def score_lines(features: pl.LazyFrame) -> pl.LazyFrame:
+    """Adds `prose`, `recurring` and the segmentation `score`.
+
+    A line that recurs in 2 files of the collection is boilerplate when it is short; a long one
+    (syndicated copies of a paragraph exist) needs 3 files. A short line repeated inside its
+    own file is a menu entry."""
+    n = pl.col("n_words")
+    recurring = (
+        ((pl.col("files_with_line") >= 2) & (n <= 40)) | (pl.col("files_with_line") >= 3)
+        | ((pl.col("repeats") >= 2) & (n <= 8))
+    )
+    prose = (
+        ((pl.col("ends_sentence") & (n >= PROSE_MIN_WORDS)) | (n >= PROSE_LONG_WORDS))
+        & ~(pl.col("bullet") & (n < 10))
+        & ~pl.col("caption") & ~pl.col("legal")
+    )
+    return features.with_columns(recurring=recurring, prose=prose & ~recurring).with_columns(
+        score=pl.when(pl.col("line") == "").then(0)
+        .when(pl.col("prose")).then(n)
+        .otherwise(-(pl.min_horizontal(n, pl.lit(8)) + 2))
+        .cast(pl.Int32)
+    )
+
+
+# --- maximum subsequence segmentation -------------------------------------------------------
+
+MIN_SEGMENT_SCORE = 40
+KEEP_SHARE_OF_BEST = 0.3
+_MAX_PASSES = 16
+
+
+def content_segments(scored: pl.LazyFrame) -> pl.DataFrame:
+    """Adds `segment` (the segment's first line_no, null outside) and `segment_score`.
+
+    Each pass finds, in every part of every file, the run of consecutive lines with the
+    largest score sum (Kadane's algorithm as running sums: the best run ending at a line is its
+    prefix sum minus the smallest prefix sum before it). A run reaching MIN_SEGMENT_SCORE is a
+    segment; the lines left and right of it become two new parts for the next pass."""
+    frame = scored.with_columns(part=pl.lit(0, dtype=pl.Int64)).collect()
+    done: list[pl.DataFrame] = []
+    for _ in range(_MAX_PASSES):
+        if frame.height == 0:
+            break
+        over = ["file_id", "part"]
+        ranked = (
+            frame.lazy()
+            .sort("file_id", "line_no")
+            .with_columns(prefix=pl.col("score").cum_sum().over(over))
+            .with_columns(before=pl.col("prefix") - pl.col("score"))
+            .with_columns(low=pl.col("before").cum_min().over(over))
+            .with_columns(
+                gain=pl.col("prefix") - pl.col("low"),
+                start=pl.when(pl.col("before") == pl.col("low")).then(pl.col("line_no"))
+                .forward_fill().over(over),
+            )
+            .with_columns(
+                best_gain=pl.col("gain").max().over(over),
+            )
+            .with_columns(
+                # the first line where the best gain is reached ends the segment
+                best_end=pl.when(pl.col("gain") == pl.col("best_gain")).then(pl.col("line_no")).min().over(over),
+            )
+            .with_columns(
+                best_start=pl.when(pl.col("line_no") == pl.col("best_end")).then(pl.col("start")).max().over(over),
+            )
+            .collect()
+        )
+        found = pl.col("best_gain") >= MIN_SEGMENT_SCORE
+        inside = found & pl.col("line_no").is_between(pl.col("best_start"), pl.col("best_end"))
+        seg = ranked.filter(inside).with_columns(
+            segment=pl.col("best_start"), segment_score=pl.col("best_gain"))
+        done.append(seg.select(*frame.columns, "segment", "segment_score"))
+        rest = ranked.filter(found & ~inside).with_columns(
+            part=pl.col("part") * 2 + (pl.col("line_no") > pl.col("best_end")).cast(pl.Int64) + 1
+        )
+        finished = ranked.filter(~found).with_columns(
+            segment=pl.lit(None, dtype=pl.Int32), segment_score=pl.lit(None, dtype=pl.Int32))
+        done.append(finished.select(*frame.columns, "segment", "segment_score"))
+        frame = rest.select(frame.columns)
+    if frame.height:
+        done.append(frame.with_columns(segment=pl.lit(None, dtype=pl.Int32),
+                                       segment_score=pl.lit(None, dtype=pl.Int32)))
+    out = pl.concat([d.with_columns(pl.col("segment").cast(pl.Int32), pl.col("segment_score").cast(pl.Int32))
+                     for d in done]).drop("part").sort("file_id", "line_no")
+    # Weak segments far below the file's best one are teasers, comments or notices.
+    best = pl.col("segment_score").max().over("file_id")
+    weak = pl.col("segment_score") < KEEP_SHARE_OF_BEST * best
+    return out.with_columns(
+        segment=pl.when(weak).then(None).otherwise(pl.col("segment")),
+        weak_segment=weak.fill_null(False),
+    )
+
+
+# --- body lines -------------------------------------------------------------------------------
+
+HEADING_MAX_WORDS = 15
+
+
+def select_body_lines(segmented: pl.DataFrame) -> pl.DataFrame:
+    """Adds `in_body` and `removed_reason` (null for body and blank lines).
+
+    Inside a segment: prose is body; a short line between two prose lines of the segment is a
+    subheading (body) unless it is a bullet, a caption, a legal notice or boilerplate that
+    recurs; a run of lines indented deeper than the segment's paragraphs is a nested box,
+    kept only when most of its words are prose."""
+    seg = pl.col("segment")
+    over_seg = ["file_id", "segment"]
+    lf = segmented.lazy().with_columns(
+        # the indentation of most of the segment's prose words: the article's container
+        container=pl.col("indent").filter(pl.col("prose")).mode().first().over(over_seg),
+    )
+    nested = seg.is_not_null() & (pl.col("indent") > pl.col("container")) & (pl.col("line") != "")
+    lf = lf.with_columns(nested=nested)
+    # runs of consecutive non-blank nested lines (blank lines do not break a run)
+    lf = lf.with_columns(
+        nested_run=pl.when(pl.col("line") != "").then(
+            (pl.col("nested") != pl.col("nested").shift(1).over("file_id")).fill_null(True).cast(pl.Int32)
+        )
+    )
+    lf = lf.with_columns(
+        nested_run=pl.col("nested_run").fill_null(0).cum_sum().over("file_id"),
+    ).with_columns(
+        nested_prose_share=(
+            pl.col("n_words").filter(pl.col("prose")).sum().over("file_id", "nested_run")
+            / pl.col("n_words").sum().over("file_id", "nested_run").clip(lower_bound=1)
+        )
+    )
+    prose_line_no = pl.when(pl.col("prose") & seg.is_not_null()).then(pl.col("line_no"))
+    lf = lf.with_columns(
+        prev_prose=prose_line_no.forward_fill().over(over_seg),
+        next_prose=prose_line_no.backward_fill().over(over_seg),
+    )
+    heading = (
+        (pl.col("n_words") >= 1) & (pl.col("n_words") <= HEADING_MAX_WORDS)
+        & ~pl.col("bullet") & ~pl.col("caption") & ~pl.col("legal") & ~pl.col("recurring")
+        & pl.col("prev_prose").is_not_null() & pl.col("next_prose").is_not_null()
+        & (pl.col("line").str.contains(r"\p{L}"))
+    )
+    box_kept = ~pl.col("nested") | (pl.col("nested_prose_share") >= 0.5)
+    in_body = seg.is_not_null() & box_kept & (pl.col("prose") | heading)
+    blank = pl.col("line") == ""
+    reason = (
+        pl.when(blank | in_body).then(None)
+        .when(pl.col("legal")).then(pl.lit("legal"))
+        .when(pl.col("caption")).then(pl.lit("caption"))
+        .when(pl.col("recurring") & (pl.col("files_with_line") >= 2)).then(pl.lit("recurs_across_files"))
+        .when(pl.col("recurring")).then(pl.lit("repeated_in_file"))
+        .when(seg.is_not_null() & ~box_kept).then(pl.lit("nested_box"))
+        .when(seg.is_null() & pl.col("prose")).then(pl.lit("prose_outside_article"))
+        .when(pl.col("bullet") | (pl.col("n_words") <= 4)).then(pl.lit("navigation"))
+        .otherwise(pl.lit("short_line"))
+    )
+    return lf.with_columns(in_body=in_body, removed_reason=reason).collect()
