@@ -182,7 +182,7 @@ def is_person_name(text: str) -> bool:
     if text.isupper() and len(text) > 3:
         return False
     lowered = {w.lower() for w in words}
-    if lowered & _NOT_PERSON or any(w.lower() in _MONTHS for w in words):
+    if lowered & _NOT_PERSON or lowered & (_STOP - _PARTICLES) or any(w.lower() in _MONTHS for w in words):
         return False
     return True
 
@@ -295,11 +295,9 @@ def is_title_candidate(r: dict) -> bool:
         return False
     if r.get("named_heading"):
         return True
-    if any(r.get(k) for k in ("bullet", "caption", "legal", "date_line", "byline", "signature")):
+    if any(r.get(k) for k in ("bullet", "caption", "legal", "date_line", "byline", "signature", "breadcrumb")):
         return False
     if r.get("files_with_line", 1) >= 2:
-        return False
-    if len(re.findall(r"\s[»>›|/]\s", r["line"])) >= 2:  # a breadcrumb trail
         return False
     return not re.search(r"[.,;:]$", r["line"])
 

@@ -72,6 +72,7 @@ REJECTED_SCHEMA = {"file_id": pl.String, "source_file": pl.String, "reason": pl.
 NEW_ARTICLE_COHESION = 0.10
 _WINDOW_WORDS = 250
 _MIN_WORDS_EACH_SIDE = 150
+_HEADING_MAX_WORDS = 20
 
 
 @dataclass
@@ -124,8 +125,19 @@ def _with_metadata_kinds(features: pl.LazyFrame) -> pl.LazyFrame:
         .rename({"named": "line"})
         .with_columns(named_heading=pl.lit(True))
     )
+    # and the naming line itself, "<file name> - <headline>", is an image's alt text: a caption
+    alt_of = line.str.extract(r"^.{2,160}? - (.{10,300})$", 1)
+    alt_lines = (
+        features.select("file_id", "line_no", alt_of.alias("named"))
+        .drop_nulls("named")
+        .join(features.select("file_id", pl.col("line").alias("named")).unique(), on=["file_id", "named"])
+        .select("file_id", "line_no", pl.lit(True).alias("alt_text"))
+    )
     return (
         features.join(suffixes, on=["file_id", "line"], how="left")
+        .join(alt_lines, on=["file_id", "line_no"], how="left")
+        .with_columns(caption=pl.col("caption") | pl.col("alt_text").fill_null(False))
+        .drop("alt_text")
         .with_columns(
             named_heading=pl.col("named_heading").fill_null(False),
             # a date with little else: a time, a weekday, a label, a time zone, a name or two
@@ -216,6 +228,21 @@ def _evidence(nonblank: list[dict], position: dict[int, int], heading: dict) -> 
                 or any(x["byline"] or x["date_line"] for x in nonblank[k + 1:k + 3]))
 
 
+def _named_title_nearby(body_rows: list[dict], i: int, heading: dict) -> tuple[int, dict, list[int]]:
+    """A post opens at `heading`; when one of the next short lines before its first long
+    paragraph is named by an image's alt text, that one is the headline and the lines before
+    it (a screenshot's caption) are not body."""
+    if heading["named_heading"] or heading is not body_rows[i]:
+        return i, heading, []
+    for j in range(i + 1, min(i + 4, len(body_rows))):
+        r = body_rows[j]
+        if r["n_words"] > _HEADING_MAX_WORDS:
+            break
+        if r["named_heading"] and meta.is_title_candidate(r):
+            return j, r, list(range(i, j))
+    return i, heading, []
+
+
 def _chunks(rows: list[dict], body_rows: list[dict]) -> list[tuple[int, int, dict | None]]:
     """The articles of a file as (start, end, headline row) over body_rows.
 
@@ -236,8 +263,8 @@ def _chunks(rows: list[dict], body_rows: list[dict]) -> list[tuple[int, int, dic
     last_start = 0
     for i in range(1, len(body_rows)):
         r, prev = body_rows[i], body_rows[i - 1]
-        if not r["prose"] and r["n_words"] >= meta.TITLE_MIN_WORDS and meta.is_title_candidate(r):
-            heading = r
+        if meta.TITLE_MIN_WORDS <= r["n_words"] <= _HEADING_MAX_WORDS and meta.is_title_candidate(r):
+            heading = r  # a heading inside a content run (a question mark does not make it prose)
         elif r["segment"] != prev["segment"]:
             gap = nonblank[position[prev["line_no"]] + 1:position[r["line_no"]]][-meta.HEADER_LINES:]
             heading = meta.headline(gap, _lead(body_rows, i))
@@ -251,6 +278,9 @@ def _chunks(rows: list[dict], body_rows: list[dict]) -> list[tuple[int, int, dic
         weak = n_left >= _MIN_WORDS_EACH_SIDE and n_right >= _MIN_WORDS_EACH_SIDE and \
             _cosine(left, right) < NEW_ARTICLE_COHESION
         if strong or weak:
+            i, heading, skipped = _named_title_nearby(body_rows, i, heading)
+            for j in skipped:
+                body_rows[j] = {**body_rows[j], "skip": True}
             bounds.append((i, heading, strong))
             last_start = i
     chunks = [(b[0], bounds[k + 1][0] if k + 1 < len(bounds) else len(body_rows), b[1], b[2])
@@ -278,7 +308,7 @@ def _assemble_file(file_id: str, rows: list[dict], raw_text: str, domains: dict[
     articles = []
     prev_end = -1
     for a, (start, end, heading) in enumerate(chunks):
-        own = body_rows[start:end]
+        own = [r for r in body_rows[start:end] if not r.get("skip")]
         if own and heading is own[0]:
             own = own[1:]
         if not own:
@@ -323,8 +353,8 @@ def _assemble_file(file_id: str, rows: list[dict], raw_text: str, domains: dict[
                 removed["title"] += 1
             elif r in closing:
                 removed["byline"] += 1
-            elif r["in_body"]:  # body of a run that belongs to no kept article
-                removed["prose_outside_article"] += 1
+            elif r["in_body"]:  # a line of a run that belongs to no kept article, or a caption above a headline
+                removed["prose_outside_article" if r["prose"] else "short_line"] += 1
             elif r["line_no"] in used and not r["removed_reason"]:
                 removed["metadata"] += 1
             else:

@@ -99,7 +99,7 @@ _CAPTION_PATTERNS = (
     r"(?i)(?-u:\b)(?:photo|image|picture|video)\s+credits?\s*:|(?-u:\b)credit\s*:\s*\S.{0,60}$",
     r"\([A-Z][^()/]{1,40}(?:/[A-Z][^()/]{1,40}){1,3}\)\.?\s*$",
     r"(?-u:\b)[A-Z]{2,}/[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}\.?$",
-    r"(?i)^(?:photo|image|picture|photograph|video|screenshot)s?\s*:",
+    r"(?i)^(?:photo|image|picture|photograph|video|screenshot|source|map|graphic)s?\s*:",
     r"(?-u:\b)(?:Photograph|Photo|Picture|Image|Illustration)s?\s*:\s*[A-Z][^:]{1,80}$",
     r"(?i)poses? for a (?:picture|photo)|(?:picture|photo) sent to|^getty images$",
     r"(?-u:\b)\d{2,4}x\d{2,4}(?-u:\b)",
@@ -110,6 +110,8 @@ _LEGAL = (
     r"|\bterms (?:of (?:use|service)|and conditions)\b|\bconsent\b.{0,80}\b(?:partners|preferences|data)\b"
     r"|\bpersonal (?:data|information)\b.{0,80}\b(?:opt[ -]out|sell|partners|advertis)|\breCAPTCHA\b)"
 )
+# "Home > News > Politics", "World » Asia » Afghanistan": a trail of links, not a sentence.
+_BREADCRUMB = r"(?i)^home\s*[»>›|/]|^[^»>›|]{1,60}(?:\s[»>›|]\s[^»>›|]{1,120}){2,}$"
 PROSE_MIN_WORDS = 6
 PROSE_LONG_WORDS = 25
 
@@ -160,10 +162,22 @@ def line_features(lines: pl.LazyFrame, document_frequency: pl.LazyFrame | None =
         bullet=line.str.contains(_BULLET),
         caption=pl.any_horizontal([line.str.contains(p) for p in _CAPTION_PATTERNS]),
         legal=line.str.contains(_LEGAL),
+        breadcrumb=line.str.contains(_BREADCRUMB),
         key=line_key(line),
     ).with_columns(
         repeats=pl.len().over("file_id", "key").cast(pl.Int32),
     )
+    # a caption printed twice, the second time with its credit: the first copy is a caption too
+    following = (
+        out.filter(line != "")
+        .select("file_id", "line_no", next_line=line.shift(-1).over("file_id"),
+                next_caption=pl.col("caption").shift(-1).over("file_id"))
+    )
+    out = out.join(following, on=["file_id", "line_no"], how="left").with_columns(
+        caption=pl.col("caption") | (
+            pl.col("next_caption").fill_null(False) & (line.str.len_chars() >= 20)
+            & pl.col("next_line").fill_null("").str.starts_with(line) & (pl.col("next_line") != line))
+    ).drop("next_line", "next_caption")
     if document_frequency is None:
         out = out.with_columns(files_with_line=pl.lit(1, dtype=pl.Int32))
     else:
@@ -186,7 +200,7 @@ def score_lines(features: pl.LazyFrame) -> pl.LazyFrame:
     prose = (
         ((pl.col("ends_sentence") & (n >= PROSE_MIN_WORDS)) | (n >= PROSE_LONG_WORDS))
         & ~(pl.col("bullet") & (n < 10))
-        & ~pl.col("caption") & ~pl.col("legal")
+        & ~pl.col("caption") & ~pl.col("legal") & ~pl.col("breadcrumb")
     )
     return features.with_columns(recurring=recurring, prose=prose & ~recurring).with_columns(
         score=pl.when(pl.col("line") == "").then(0)
@@ -212,7 +226,7 @@ def content_segments(scored: pl.LazyFrame) -> pl.DataFrame:
     segment; the lines left and right of it become two new parts for the next pass."""
     frame = scored.with_columns(part=pl.lit(0, dtype=pl.Int64)).collect()
     done: list[pl.DataFrame] = []
-    for _ in range(_MAX_PASSES):
+    for n_pass in range(_MAX_PASSES):
         if frame.height == 0:
             break
         over = ["file_id", "part"]
@@ -239,7 +253,9 @@ def content_segments(scored: pl.LazyFrame) -> pl.DataFrame:
             )
             .collect()
         )
-        found = pl.col("best_gain") >= MIN_SEGMENT_SCORE
+        # a short file (an incident report, a note) may hold less than MIN_SEGMENT_SCORE of prose
+        found = (pl.col("best_gain") >= MIN_SEGMENT_SCORE) | (
+            (pl.col("best_gain") >= PROSE_MIN_WORDS) if n_pass == 0 else pl.lit(False))
         inside = found & pl.col("line_no").is_between(pl.col("best_start"), pl.col("best_end"))
         seg = ranked.filter(inside).with_columns(
             segment=pl.col("best_start"), segment_score=pl.col("best_gain"))
@@ -256,13 +272,53 @@ def content_segments(scored: pl.LazyFrame) -> pl.DataFrame:
                                        segment_score=pl.lit(None, dtype=pl.Int32)))
     out = pl.concat([d.with_columns(pl.col("segment").cast(pl.Int32), pl.col("segment_score").cast(pl.Int32))
                      for d in done]).drop("part").sort("file_id", "line_no")
-    # Weak segments far below the file's best one are teasers, comments or notices.
-    best = pl.col("segment_score").max().over("file_id")
-    weak = pl.col("segment_score") < KEEP_SHARE_OF_BEST * best
-    return out.with_columns(
-        segment=pl.when(weak).then(None).otherwise(pl.col("segment")),
-        weak_segment=weak.fill_null(False),
+    return _keep_segments(out)
+
+
+REVIVE_GAP_LINES = 12
+
+
+def _keep_segments(lines: pl.DataFrame) -> pl.DataFrame:
+    """Weak segments (below KEEP_SHARE_OF_BEST of the file's best) are teasers, comments or
+    notices, unless their paragraphs sit at the same indentation (> 0) as a strong segment at
+    most REVIVE_GAP_LINES non-blank lines away: then an inline box (a newsletter sign-up, a
+    video) had cut the article in two."""
+    lines = lines.with_columns(nb_index=(pl.col("line") != "").cast(pl.Int32).cum_sum().over("file_id"))
+    segs = (
+        lines.filter(pl.col("segment").is_not_null())
+        .group_by("file_id", "segment")
+        .agg(
+            score=pl.col("segment_score").first(),
+            first=pl.col("nb_index").min(),
+            last=pl.col("nb_index").max(),
+            container=pl.col("indent").filter(pl.col("prose")).mode().first(),
+        )
+        .sort("file_id", "first")
+        .with_columns(strong=pl.col("score") >= KEEP_SHARE_OF_BEST * pl.col("score").max().over("file_id"))
     )
+    strong_last = pl.when(pl.col("strong")).then(pl.col("last"))
+    strong_first = pl.when(pl.col("strong")).then(pl.col("first"))
+    strong_container = pl.when(pl.col("strong")).then(pl.col("container"))
+    segs = segs.with_columns(
+        prev_last=strong_last.shift(1).forward_fill().over("file_id"),
+        prev_container=strong_container.shift(1).forward_fill().over("file_id"),
+        next_first=strong_first.shift(-1).backward_fill().over("file_id"),
+        next_container=strong_container.shift(-1).backward_fill().over("file_id"),
+    ).with_columns(
+        kept=pl.col("strong") | (
+            (pl.col("container") > 0) & (
+                ((pl.col("first") - pl.col("prev_last") <= REVIVE_GAP_LINES)
+                 & (pl.col("container") == pl.col("prev_container")))
+                | ((pl.col("next_first") - pl.col("last") <= REVIVE_GAP_LINES)
+                   & (pl.col("container") == pl.col("next_container")))
+            ).fill_null(False)
+        )
+    )
+    out = lines.join(segs.select("file_id", "segment", "kept"), on=["file_id", "segment"], how="left")
+    return out.with_columns(
+        segment=pl.when(pl.col("kept").fill_null(False)).then(pl.col("segment")),
+        weak_segment=pl.col("segment").is_not_null() & ~pl.col("kept").fill_null(False),
+    ).drop("kept").sort("file_id", "line_no")
 
 
 # --- body lines -------------------------------------------------------------------------------
