@@ -115,20 +115,28 @@ def parse_standalone_date(text: str) -> date | None:
     return found[0][1]
 
 
-def publication_date(zone: list[dict], title_at: int | None) -> tuple[date | None, int | None]:
-    """(date, line_no) from header-zone lines ({'line_no', 'line'}): lines from a few before the
-    headline to the article's first body line; 'published' beats unlabelled beats 'updated'."""
-    lines = [r for r in zone if title_at is None or r["line_no"] >= title_at - 6]
-    best: tuple[int, int, date, int] | None = None
-    for order, r in enumerate(lines):
+def publication_date(zone: list[dict], title_at: int | None, body_at: int | None = None) -> tuple[date | None, int | None]:
+    """(date, line_no) from header-zone lines ({'line_no', 'line'}).
+
+    Preference, in this order: the lines between the headline and the article's first body line
+    (body_at), then the few lines above the headline (a section date, a dateline), then the
+    metadata lines among the article's first lines; within each, a date labelled 'published'
+    beats an unlabelled one, which beats an 'updated' one; then the first one."""
+    best: tuple[int, int, int, date, int] | None = None
+    for order, r in enumerate(zone):
+        if title_at is not None and r["line_no"] < title_at - 6:
+            continue
+        if body_at is not None and r["line_no"] > body_at:
+            place = 2
+        elif title_at is not None and r["line_no"] < title_at:
+            place = 1
+        else:
+            place = 0
         for pos, d, label in dates_in(r["line"]):
-            rank = {"published": 0, None: 1, "updated": 2}[label]
-            if title_at is not None and r["line_no"] < title_at:
-                rank += 3  # a date above the headline: a section date, a ticker, a related list
-            key = (rank, order)
-            if best is None or key < best[:2]:
-                best = (rank, order, d, r["line_no"])
-    return (best[2], best[3]) if best else (None, None)
+            key = (place, {"published": 0, None: 1, "updated": 2}[label], order)
+            if best is None or key < best[:3]:
+                best = (*key, d, r["line_no"])
+    return (best[3], best[4]) if best else (None, None)
 
 
 # --- names -------------------------------------------------------------------------------------
@@ -146,7 +154,8 @@ _NOT_PERSON = {
 _ROLE_WORDS = (
     r"(?:senior|chief|deputy|political|foreign|diplomatic|security|defen[cs]e|white house|washington|china|"
     r"europe|middle east|economics?|business|health|science|technology|tech|sports?|world|news|legal|royal|"
-    r"home affairs|environment|education|crime|investigations?|associate|contributing|managing|executive|"
+    r"home affairs|environment|education|crime|investigations?|associate|contributing|managing|executive|travel|"
+    r"entertainment|culture|lifestyle|celebrity|showbiz|money|consumer|property|motoring|food|fashion|digital|"
     r"staff|special|global|national|international|regional|local|assistant|research|visiting|non-resident)"
 )
 _ROLE_TITLE = (
@@ -182,7 +191,9 @@ def is_person_name(text: str) -> bool:
     if text.isupper() and len(text) > 3:
         return False
     lowered = {w.lower() for w in words}
-    if lowered & _NOT_PERSON or lowered & (_STOP - _PARTICLES) or any(w.lower() in _MONTHS for w in words):
+    # a function word may end a name ("Xiaoying You") but not start or continue one ("An Inter...")
+    leading = {w.lower() for w in words[:-1]}
+    if lowered & _NOT_PERSON or leading & (_STOP - _PARTICLES) or any(w.lower() in _MONTHS for w in words):
         return False
     return True
 
@@ -191,7 +202,7 @@ def _cut_name_list(text: str) -> list[str]:
     """'Maya Gebeily and Anthony Deutsch | Fox News' -> the names at its start."""
     text = re.split(r"\s*[|•·]\s*|\s+[-–—]\s+|\s+(?i:published|updated|posted|on)\b", text)[0]
     text = re.split(DATE_LINE_REGEX + "|" + _RELATIVE_TIME, text)[0]
-    text = re.sub(rf"(?i)\s+{_ROLE_WORDS}?\s*{_ROLE_TITLE}\b.*$", "", text)
+    text = re.sub(rf"(?i)(?:\s+{_ROLE_WORDS})*\s+{_ROLE_TITLE}\b.*$", "", text)
     names = []
     for part in re.split(r"\s*(?:,|;|\band\b|&)\s*", text):
         part = re.sub(r"\s*\d.*$", "", part).strip(" .,")  # trailing dates, superscript markers ("You0")

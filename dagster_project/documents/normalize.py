@@ -73,6 +73,8 @@ NEW_ARTICLE_COHESION = 0.10
 _WINDOW_WORDS = 250
 _MIN_WORDS_EACH_SIDE = 150
 _HEADING_MAX_WORDS = 20
+_EARLY_METADATA_LINES = 15
+_DEBUG: list | None = None  # set to a list to record every candidate boundary (diagnostics)
 
 
 @dataclass
@@ -100,7 +102,8 @@ def _cosine(a: Counter, b: Counter) -> float:
 
 # --- text scrapes ---------------------------------------------------------------------------
 
-_META_COLUMNS = ["file_id", "line_no", "line", "n_words", "bullet", "caption", "legal", "prose", "files_with_line",
+_META_COLUMNS = ["file_id", "line_no", "line", "n_words", "bullet", "caption", "legal", "breadcrumb", "prose",
+                 "files_with_line",
                  "repeats", "date_line", "byline", "signature", "bio", "named_heading", "in_body", "segment",
                  "segment_score", "removed_reason"]
 
@@ -258,7 +261,12 @@ def _chunks(rows: list[dict], body_rows: list[dict]) -> list[tuple[int, int, dic
     position = {r["line_no"]: i for i, r in enumerate(nonblank)}
     first = position[body_rows[0]["line_no"]]
     zone = nonblank[max(0, first - meta.HEADER_LINES):first]
-    head0 = meta.headline(zone, _lead(body_rows, 0))
+    # the headline may itself read as prose ("'I sell holidays - booking early saves thousands'")
+    # and open the first content run
+    opener = body_rows[0]
+    if len(body_rows) > 1 and opener["n_words"] <= _HEADING_MAX_WORDS and meta.is_title_candidate(opener):
+        zone = zone + [opener]
+    head0 = meta.headline(zone, _lead(body_rows, 1 if zone and zone[-1] is opener else 0))
     bounds: list[tuple[int, dict | None, bool]] = [(0, head0, head0 is not None and _evidence(nonblank, position, head0))]
     last_start = 0
     for i in range(1, len(body_rows)):
@@ -277,6 +285,9 @@ def _chunks(rows: list[dict], body_rows: list[dict]) -> list[tuple[int, int, dic
         right, n_right = _window(body_rows, i, forward=True)
         weak = n_left >= _MIN_WORDS_EACH_SIDE and n_right >= _MIN_WORDS_EACH_SIDE and \
             _cosine(left, right) < NEW_ARTICLE_COHESION
+        if _DEBUG is not None:
+            _DEBUG.append(dict(i=i, heading=heading["line"], strong=strong, n_left=n_left, n_right=n_right,
+                               cos=_cosine(left, right), split=bool(strong or weak)))
         if strong or weak:
             i, heading, skipped = _named_title_nearby(body_rows, i, heading)
             for j in skipped:
@@ -285,12 +296,24 @@ def _chunks(rows: list[dict], body_rows: list[dict]) -> list[tuple[int, int, dic
             last_start = i
     chunks = [(b[0], bounds[k + 1][0] if k + 1 < len(bounds) else len(body_rows), b[1], b[2])
               for k, b in enumerate(bounds)]
-    best = max(range(len(body_rows)), key=lambda j: body_rows[j]["segment_score"] or 0)
-    main = next(k for k, c in enumerate(chunks) if c[0] <= best < c[1])
+    words = [sum(x["n_words"] for x in body_rows[s:e] if x["prose"]) for s, e, _, _ in chunks]
+    # A listing of posts has at least two posts opened with strong evidence and long enough to
+    # be articles; anything else is one article, however its sections read.
+    listing = sum(1 for (s, e, h, strong), w in zip(chunks[1:], words[1:])
+                  if strong and w >= _MIN_WORDS_EACH_SIDE) >= 2
+    main = max(range(len(chunks)), key=lambda k: words[k])
+    if not listing:
+        # one article: the main chunk, under the page's headline when that one (read before the
+        # first body line) is better supported by the main text than the main chunk's own heading
+        start, end, heading, _ = chunks[main]
+        lead = _lead(body_rows[start:end], 0)
+        if chunks[0][2] is not None and (heading is None or meta.title_support(chunks[0][2]["line"], lead)
+                                         >= meta.title_support(heading["line"], lead)):
+            heading = chunks[0][2]
+        return [(start, end, heading)]
     kept = []
     for k, (start, end, heading, strong) in enumerate(chunks):
-        words = sum(x["n_words"] for x in body_rows[start:end] if x["prose"])
-        if k < main and not (heading is not None and (strong or words >= _MIN_WORDS_EACH_SIDE)):
+        if k < main and not (heading is not None and (strong or words[k] >= _MIN_WORDS_EACH_SIDE)):
             continue
         kept.append((start, end, heading))
     return kept
@@ -315,11 +338,15 @@ def _assemble_file(file_id: str, rows: list[dict], raw_text: str, domains: dict[
             continue
         title_at = heading["line_no"] if heading else None
         head_from = title_at - 6 if title_at is not None else own[0]["line_no"] - meta.HEADER_LINES
-        head = [r for r in nonblank if max(head_from, prev_end) < r["line_no"] < own[0]["line_no"]
-                and not r["in_body"]]
+        # the header zone, and the metadata lines among the article's first lines (a byline and
+        # a date often sit under the standfirst or the lead photo)
+        k0 = next(k for k, r in enumerate(nonblank) if r["line_no"] == own[0]["line_no"])
+        early = {r["line_no"] for r in nonblank[k0:k0 + _EARLY_METADATA_LINES] if not r["in_body"]}
+        head = [r for r in nonblank if (max(head_from, prev_end) < r["line_no"] < own[0]["line_no"]
+                                        or r["line_no"] in early) and not r["in_body"]]
         if heading is not None and heading not in head:
             head = sorted(head + [heading], key=lambda x: x["line_no"])
-        published, date_at = meta.publication_date(head, title_at)
+        published, date_at = meta.publication_date(head, title_at, own[0]["line_no"])
         authors, author_lines = meta.byline_authors([r for r in head if title_at is None or r["line_no"] >= title_at],
                                                     date_at)
         last_no = own[-1]["line_no"]

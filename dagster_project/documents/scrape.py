@@ -110,6 +110,8 @@ _LEGAL = (
     r"|\bterms (?:of (?:use|service)|and conditions)\b|\bconsent\b.{0,80}\b(?:partners|preferences|data)\b"
     r"|\bpersonal (?:data|information)\b.{0,80}\b(?:opt[ -]out|sell|partners|advertis)|\breCAPTCHA\b)"
 )
+# Inline promotions of other pages: "READ MORE: <headline>", "Related: <headline>".
+_PROMO = r"(?i)^(?:read more|read next|related|see also|also read|read also|more|watch|listen|recommended|don't miss|must read)\s*:"
 # "Home > News > Politics", "World » Asia » Afghanistan": a trail of links, not a sentence.
 _BREADCRUMB = r"(?i)^home\s*[»>›|/]|^[^»>›|]{1,60}(?:\s[»>›|]\s[^»>›|]{1,120}){2,}$"
 PROSE_MIN_WORDS = 6
@@ -162,7 +164,7 @@ def line_features(lines: pl.LazyFrame, document_frequency: pl.LazyFrame | None =
         bullet=line.str.contains(_BULLET),
         caption=pl.any_horizontal([line.str.contains(p) for p in _CAPTION_PATTERNS]),
         legal=line.str.contains(_LEGAL),
-        breadcrumb=line.str.contains(_BREADCRUMB),
+        breadcrumb=line.str.contains(_BREADCRUMB) | line.str.contains(_PROMO),
         key=line_key(line),
     ).with_columns(
         repeats=pl.len().over("file_id", "key").cast(pl.Int32),
