@@ -273,6 +273,9 @@ _STOP = frozenset(
 )
 
 
+STOPWORDS = _STOP
+
+
 def _stem(word: str) -> str:
     """A light stemmer: possessives and plural endings off ("spaceports" = "spaceport")."""
     word = word.removesuffix("'s")
