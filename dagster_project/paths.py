@@ -15,8 +15,38 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 
 
+class DocumentsDirError(ValueError):
+    """The input folder is not usable: set to an empty string, missing, or not a folder."""
+
+
+def check_documents_dir(value: str | os.PathLike, source: str = "DOCUMENTS_DIR", unset_means: str | None = None
+                        ) -> Path:
+    """`value` as an absolute, existing, readable folder, or DocumentsDirError with a one-line
+    message naming `source` (the variable or run-config field the value came from) and what
+    leaving it unset would read (`unset_means`, default the repository's seeds/)."""
+    if not str(value).strip():
+        raise DocumentsDirError(
+            f"{source} is set but empty: set it to the folder of documents to read, or unset it to read "
+            f"{unset_means or REPO_ROOT / 'seeds'}")
+    folder = Path(value).expanduser().resolve()
+    if not folder.exists():
+        raise DocumentsDirError(f"{source}={value} does not exist: set {source} to an existing folder of documents")
+    if not folder.is_dir():
+        raise DocumentsDirError(f"{source}={value} is not a folder: set {source} to a folder of documents")
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise DocumentsDirError(f"{source}={value} is not readable: set {source} to a folder you can read")
+    return folder
+
+
 def documents_dir() -> Path:
-    return Path(os.environ.get("DOCUMENTS_DIR", REPO_ROOT / "seeds")).resolve()
+    """$DOCUMENTS_DIR as an existing folder; unset means the repository's seeds/.
+
+    An empty DOCUMENTS_DIR used to resolve to the working directory (the repository itself was
+    ingested as 899 "articles"); now it, a missing folder and a file are DocumentsDirError."""
+    value = os.environ.get("DOCUMENTS_DIR")
+    if value is None:
+        return (REPO_ROOT / "seeds").resolve()
+    return check_documents_dir(value, "DOCUMENTS_DIR")
 
 
 def pipeline_db_path() -> Path:

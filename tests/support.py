@@ -88,6 +88,7 @@ def write_bad_files(folder: Path) -> dict[str, str | None]:
         EMPTY_FILE: "empty",
         BINARY_FILE: "binary",
         DUPLICATE_FILE: "duplicate",
+        HIDDEN_FILE: "hidden",  # not read, but accounted for with a quarantine row
         CP1252_FILE: None,
         UTF16_FILE: None,
     }
