@@ -12,7 +12,7 @@ import polars as pl
 from dagster_project.paths import DATA_DIR, DocumentsDirError, check_documents_dir, documents_dir
 from dagster_project.resources import PipelineDuckDB
 from dagster_project.documents.ingest import DEFAULT_MAX_BYTES, STAGE, ingest_folder, walk_folder
-from dagster_project.documents.normalize import assemble_articles, load_publisher_domains
+from dagster_project.documents.normalize import load_publisher_domains, normalize_documents
 
 GROUP = "documents"
 
@@ -89,20 +89,69 @@ def ingest_documents(context: dg.AssetExecutionContext, config: IngestConfig, du
         "dagster/row_count": quarantined.height, "reasons": dg.MetadataValue.json(reasons)})
 
 
-@dg.asset(deps=["raw_documents"], group_name=GROUP, kinds={"python", "polars", "duckdb"})
-def normalized_documents(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB) -> dg.MaterializeResult:
-    """One row per article: boilerplate removed, text normalized, title / authors /
-    publisher / publication date read from the document. Files that hold several
-    posts become several articles."""
+@dg.multi_asset(
+    outs={
+        "normalized_documents": dg.AssetOut(
+            group_name=GROUP, kinds={"python", "polars", "duckdb"},
+            description="One row per article: the headline as the first paragraph of body_text, boilerplate "
+                        "removed and counted by reason (removed_lines), title / authors / publisher / publication "
+                        "date, language. HTML pages through trafilatura, text scrapes through the line model."),
+        "normalize_quarantine": dg.AssetOut(
+            group_name=GROUP, kinds={"python", "duckdb"},
+            description="One row per decoded file that yields no article (boilerplate only, or HTML without "
+                        "article text), with the reason: the normalize stage of the quarantine."),
+    },
+    deps=["raw_documents"],
+    can_subset=False,
+)
+def normalize(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB):
+    """Turn every raw document into its articles, or into a quarantine row saying why it has none."""
     raw = duckdb.read_table("raw_documents")
-    docs = assemble_articles(raw, load_publisher_domains(DATA_DIR / "publisher_domains.csv"))
+    result = normalize_documents(raw, load_publisher_domains(DATA_DIR / "publisher_domains.csv"))
+    docs = result.articles
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    sizes = raw.select("file_id", "size_bytes", "content_sha256")
+    rejected = result.rejected.join(sizes, on="file_id", how="left").select(
+        "file_id", "source_file", "size_bytes", "content_sha256", "reason", "detail",
+        pl.lit("normalize").alias("stage"), pl.lit(now).alias("quarantined_at"))
     duckdb.replace_table("normalized_documents", docs)
-    return dg.MaterializeResult(metadata={
+    duckdb.replace_table("normalize_quarantine", rejected)
+    removed = (docs.select(pl.col("removed_lines").explode()).unnest("removed_lines")
+               .group_by("reason").agg(pl.col("lines").sum()).sort("reason") if docs.height else None)
+    yield dg.Output(None, "normalized_documents", metadata={
         "dagster/row_count": docs.height,
         "files": raw.height,
-        "with_published_date": docs["published_date"].is_not_null().sum(),
+        "with_title": int(docs["title"].is_not_null().sum()),
+        "with_published_date": int(docs["published_date"].is_not_null().sum()),
+        "with_authors": int(docs["authors"].is_not_null().sum()),
+        "languages": dg.MetadataValue.json(dict(docs.group_by("language").len().sort("language").iter_rows())),
+        "removed_lines": dg.MetadataValue.json(dict(removed.iter_rows()) if removed is not None else {}),
         "words": int(docs["word_count"].sum() or 0),
     })
+    yield dg.Output(None, "normalize_quarantine", metadata={
+        "dagster/row_count": rejected.height,
+        "reasons": dg.MetadataValue.json(dict(rejected.group_by("reason").len().sort("reason").iter_rows())),
+    })
+
+
+@dg.asset_check(asset="normalized_documents", description=(
+    "Every raw document yields at least one article or one normalize_quarantine row, never both."))
+def every_document_normalized_or_quarantined(duckdb: PipelineDuckDB) -> dg.AssetCheckResult:
+    with duckdb.connect(read_only=True) as con:
+        missing, both = con.sql("""
+            with files as (select file_id, source_file from raw.raw_documents),
+            articles as (select distinct file_id from raw.normalized_documents),
+            rejected as (select distinct file_id from raw.normalize_quarantine)
+            select
+                list(source_file) filter (where file_id not in (select file_id from articles)
+                                          and file_id not in (select file_id from rejected)),
+                list(source_file) filter (where file_id in (select file_id from articles)
+                                          and file_id in (select file_id from rejected))
+            from files
+        """).fetchone()
+    missing, both = missing or [], both or []
+    return dg.AssetCheckResult(passed=not missing and not both, metadata={
+        "missing": dg.MetadataValue.json(missing[:_LISTED]), "in_both": dg.MetadataValue.json(both[:_LISTED])})
 
 
 @dg.asset_check(asset="raw_documents", description=(

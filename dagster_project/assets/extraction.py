@@ -9,6 +9,15 @@ from dagster_project.extract.dates import extract_dates
 from dagster_project.extract.statistics import extract_statistics
 
 GROUP = "extraction"
+# Figures and dates are read with English patterns: other languages would give noise, not facts
+# (dim_document.language says which articles these are). Actor names are the same in any language.
+EXTRACTION_LANGUAGES = ("en", "und")
+
+
+def _english(docs):
+    import polars as pl
+
+    return docs.filter(pl.col("language").is_in(EXTRACTION_LANGUAGES))
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
@@ -41,7 +50,7 @@ def actor_mentions(duckdb: PipelineDuckDB) -> dg.MaterializeResult:
 @dg.asset(deps=["normalized_documents"], group_name=GROUP, kinds={"python", "polars", "duckdb"})
 def statistics(duckdb: PipelineDuckDB) -> dg.MaterializeResult:
     """One row per figure: casualties (killed / injured), percentages, money and counts."""
-    docs = duckdb.read_table("normalized_documents")
+    docs = _english(duckdb.read_table("normalized_documents"))
     stats = extract_statistics(docs)
     duckdb.replace_table("statistics", stats)
     by_type = dict(stats.group_by("statistic_type").len().sort("statistic_type").iter_rows())
@@ -51,7 +60,7 @@ def statistics(duckdb: PipelineDuckDB) -> dg.MaterializeResult:
 @dg.asset(deps=["normalized_documents"], group_name=GROUP, kinds={"python", "polars", "duckdb"})
 def date_mentions(duckdb: PipelineDuckDB) -> dg.MaterializeResult:
     """One row per date expression, resolved to date_start / date_end with a granularity."""
-    docs = duckdb.read_table("normalized_documents")
+    docs = _english(duckdb.read_table("normalized_documents"))
     dates = extract_dates(docs)
     duckdb.replace_table("date_mentions", dates)
     return dg.MaterializeResult(metadata={

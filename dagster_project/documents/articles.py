@@ -33,6 +33,7 @@ from dagster_project.documents import metadata as meta
 from dagster_project.documents.scrape import DATE_PATTERN
 
 LISTING_MIN_WORDS = 150
+LISTING_MIN_POSTS = 2  # posts after the first one (one more dated story is a teaser on 7 % of single pages)
 NEW_ARTICLE_COHESION = 0.10
 _WINDOW_WORDS = 250
 _HEADING_MAX_WORDS = 20
@@ -57,7 +58,7 @@ def title_candidate() -> pl.Expr:
     n = pl.col("n_words")
     plain = (
         ~pl.col("bullet") & ~pl.col("caption") & ~pl.col("legal") & ~pl.col("date_line") & ~pl.col("byline")
-        & ~pl.col("signature") & ~pl.col("breadcrumb") & (pl.col("files_with_line") < 2)
+        & ~pl.col("signature") & ~pl.col("breadcrumb") & ~pl.col("ui_label") & (pl.col("files_with_line") < 2)
         & ~pl.col("line").str.contains(r"[.,;:]$")
     )
     return (n >= meta.TITLE_MIN_WORDS) & (n <= meta.TITLE_MAX_WORDS) & (pl.col("named_heading") | plain)
@@ -116,7 +117,7 @@ def _body_chunks(nb: pl.DataFrame) -> pl.DataFrame:
         body.group_by("file_id", "chunk")
         .agg(pl.col("chunk_words").first())
         .group_by("file_id")
-        .agg(listing=((pl.col("chunk") > 0) & (pl.col("chunk_words") >= LISTING_MIN_WORDS)).sum() >= 2)
+        .agg(listing=((pl.col("chunk") > 0) & (pl.col("chunk_words") >= LISTING_MIN_WORDS)).sum() >= LISTING_MIN_POSTS)
     )
     return body.join(listing, on="file_id")
 
@@ -181,13 +182,11 @@ def listing_chunks(nonblank: list[dict]) -> list[tuple[list[int], int | None, bo
     last_start = 0
     for i in range(1, len(body)):
         r, prev = body[i], body[i - 1]
+        gap = [x for x in nonblank[position[prev["line_no"]] + 1:position[r["line_no"]]] if x["title_cand"]]
         if r["title_cand"] and r["n_words"] <= _HEADING_MAX_WORDS:
             heading = r
-        elif r["segment"] != prev["segment"]:
-            gap = [x for x in nonblank[position[prev["line_no"]] + 1:position[r["line_no"]]] if x["title_cand"]]
-            heading = gap[-1] if gap else None
-            if heading is None:
-                continue
+        elif gap and (r["segment"] != prev["segment"] or gap[-1]["strong"]):
+            heading = gap[-1]  # the headline in the gap before a new run, or a strong one in any gap
         else:
             continue
         left, n_left = _window(body[last_start:i], forward=False)

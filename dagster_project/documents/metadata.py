@@ -164,7 +164,7 @@ _ROLE_TITLE = (
 )
 _NAME_TOKEN = r"(?:[A-Z][\w'’-]*\.?|[A-Z]\.)"
 _NAME = rf"{_NAME_TOKEN}(?:\s+(?:(?:{'|'.join(sorted(_PARTICLES))})\s+)?{_NAME_TOKEN}){{1,3}}"
-_BYLINE = re.compile(r"(?i:^(?:[*•·-]\s*)?(?:written\s+|words\s+)?by)[:\s]+(.+)$")
+_BYLINE = re.compile(r"(?i:^(?:[*•·-]\s*)?(?:(?:written|posted|words|reported|story)\s+)?by)[:\s]+(.+)$")
 _SIGNATURE = re.compile(
     rf"^({_NAME}),\s+(?:(?i:senior|junior|non-resident|research|visiting|associate)\s+)*"
     r"(?i:fellow|editor|correspondent|reporter|director|analyst|contributor|researcher|intern|writer|professor)\b.{0,80}$"

@@ -97,13 +97,13 @@ _SENTENCE_END = r"[.!?…。！？:;]['\")\]]*$|['\"”’)]$"
 _CAPTION_PATTERNS = (
     r"\([A-Z][^()/]{1,40}(?:/[A-Z][^()/]{1,40}){1,3}\)\.?\s*$",
     r"(?-u:\b)[A-Z]{2,}/[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}\.?$",
-    r"(?-u:\b)(?:Photograph|Photo|Picture|Image|Illustration)s?\s*:\s*[A-Z][^:]{1,80}$",
 )
 # The same on the lower-cased line.
 _CAPTION_PATTERNS_LOWER = (
     r"\((?:picture|photo|photograph|image|credit|source|video)s?\s*:[^()]*\)\s*$",
     r"(?-u:\b)(?:photo|image|picture|video)\s+credits?\s*:|(?-u:\b)credit\s*:\s*\S.{0,60}$",
     r"^(?:photo|image|picture|photograph|video|screenshot|source|map|graphic)s?\s*:",
+    r"(?-u:\b)(?:photograph|photo|picture|image|illustration)s?\s*:\s*[^\s:][^:]{0,80}$",
     r"poses? for a (?:picture|photo)|(?:picture|photo) sent to|^getty images$",
     r"(?-u:\b)[0-9]{2,4}x[0-9]{2,4}(?-u:\b)",
 )
@@ -111,10 +111,22 @@ _CAPTION_PATTERNS_LOWER = (
 # (on the lower-cased line).
 _LEGAL = (
     r"©|(?-u:\b)(?:copyright|all rights reserved|cookies?|akismet|recaptcha|privacy (?:policy|notice|settings)"
-    r"|terms (?:of (?:use|service)|and conditions))(?-u:\b)|adblock"
+    r"|terms (?:of (?:use|service)|and conditions))(?-u:\b)|(?-u:\b)adblock"
     r"|(?-u:\b)consent(?-u:\b).{0,80}(?-u:\b)(?:partners|preferences|data)(?-u:\b)"
     r"|(?-u:\b)personal (?:data|information)(?-u:\b).{0,80}(?-u:\b)(?:opt[ -]out|sell|partners|advertis)"
 )
+# Labels of page controls, in any combination ("Share on FacebookShare on Twitter", "613 VIEWS",
+# "Skip to main content", "Load more"): a line made only of these words (and numbers) is a
+# widget, not text. Lower-cased, on lines of at most 8 words, camel-case glue split first.
+_UI_WORDS = (
+    "share|shares|shared|on|via|facebook|twitter|x|whatsapp|linkedin|reddit|pinterest|telegram|instagram|youtube|tiktok"
+    "|flipboard|pocket|email|e-mail|mail|print|tweet|copy|link|links|url|comment|comments|reply|replies|view|views"
+    "|like|likes|follow|us|subscribe|subscribed|sign|signup|in|up|out|log|login|logout|register|account|menu|search"
+    "|home|skip|to|main|content|navigation|load|more|show|less|read|next|previous|prev|back|top|close|open|toggle"
+    "|advertisement|advertising|ad|ads|sponsored|save|saved|bookmark|download|app|the|min|mins|minute|minutes|read"
+    "|listen|watch|play|video|photo|photos|gallery|all|results|result|no|view|see|and|or|rss|feed|newsletter"
+)
+_UI_LINE = rf"^(?:(?-u:\b)(?:{_UI_WORDS})(?-u:\b)|[0-9.,:/|·•*+()\[\]-]|\s)+$"
 # Inline promotions of other pages: "READ MORE: <headline>", "Related: <headline>" (lower-cased).
 _PROMO = r"^(?:read more|read next|related|see also|also read|read also|more|watch|listen|recommended|don't miss|must read)\s*:"
 # "Home > News > Politics", "World » Asia » Afghanistan": a trail of links, not a sentence.
@@ -134,7 +146,7 @@ _DATE_WORDS = (
     r"(?-u:\b)(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|urday)?(?-u:\b)"
     r"|(?-u:\b)(?:first published|published|last updated|updated|posted|modified|on|at|gmt|utc|bst|cet|cest|est|edt|pst|pdt|ist)(?-u:\b)"
 )
-_BYLINE = r"^(?:[*•·-]\s*)?(?:written\s+)?by[:\s]+\p{L}"
+_BYLINE = r"^(?:[*•·-]\s*)?(?:(?:written|posted|words|reported|story)\s+)?by[:\s]+\p{L}"
 PROSE_MIN_WORDS = 6
 PROSE_LONG_WORDS = 25
 
@@ -200,6 +212,8 @@ def line_features(lines: pl.LazyFrame, document_frequency: pl.LazyFrame | None =
                                   + [low.str.contains(p) for p in _CAPTION_PATTERNS_LOWER]),
         legal=low.str.contains(_LEGAL),
         breadcrumb=line.str.contains(_BREADCRUMB) | low.str.contains(_PROMO),
+        ui_label=line.str.replace_all(r"([a-z])([A-Z])", "$1 $2").str.to_lowercase().str.contains(_UI_LINE)
+        & (line.str.count_matches(" ", literal=True) < 8),
         # compared by a 64-bit hash: joins and windows over whole lines cost more than the hash
         key=line_key(low).hash(),
     ).with_columns(
@@ -238,9 +252,17 @@ def score_lines(features: pl.LazyFrame) -> pl.LazyFrame:
     prose = (
         ((pl.col("ends_sentence") & (n >= PROSE_MIN_WORDS)) | (n >= PROSE_LONG_WORDS))
         & ~(pl.col("bullet") & (n < 10))
-        & ~pl.col("caption") & ~pl.col("legal") & ~pl.col("breadcrumb")
+        & ~pl.col("caption") & ~pl.col("legal") & ~pl.col("breadcrumb") & ~pl.col("ui_label")
         & ~pl.col("date_line") & ~pl.col("byline") & ~pl.col("signature")
     )
+    # a copy of an article published elsewhere (syndication): most of its prose recurs in other
+    # files, and it is that prose, not boilerplate; a disclaimer recurring on every page of a
+    # site is a small share of each page's prose
+    recurring_prose_share = (
+        n.filter(prose & recurring & (n >= PROSE_MIN_WORDS)).sum().over("file_id")
+        / n.filter(prose).sum().over("file_id").clip(lower_bound=1)
+    )
+    recurring = recurring & ~(prose & (recurring_prose_share >= 0.5))
     return features.with_columns(recurring=recurring, prose=prose & ~recurring).with_columns(
         score=pl.when(pl.col("line") == "").then(0)
         .when(pl.col("prose")).then(n)
@@ -442,14 +464,28 @@ def select_body_lines(segmented: pl.DataFrame) -> pl.DataFrame:
         )
     )
     prose_line_no = pl.when(pl.col("prose") & seg.is_not_null()).then(pl.col("line_no"))
+    nonblank = pl.col("line") != ""
     lf = lf.with_columns(
         prev_prose=prose_line_no.forward_fill().over(over_seg),
         next_prose=prose_line_no.backward_fill().over(over_seg),
     )
+    # a run of 3+ consecutive non-blank lines that are not prose is a list of links (a "related"
+    # box, a tag list), not subheadings: a subheading stands alone between paragraphs
+    runs = (
+        lf.filter(nonblank).select(
+            "file_id", "line_no",
+            run=(pl.col("prose") != pl.col("prose").shift(1).over("file_id")).fill_null(True).cast(pl.Int32)
+            .cum_sum().over("file_id"),
+        )
+        .with_columns(run_length=pl.len().over("file_id", "run"))
+        .select("file_id", "line_no", "run_length")
+    )
+    lf = lf.join(runs, on=["file_id", "line_no"], how="left")
     heading = (
         (pl.col("n_words") >= 1) & (pl.col("n_words") <= HEADING_MAX_WORDS)
         & ~pl.col("bullet") & ~pl.col("caption") & ~pl.col("legal") & ~pl.col("recurring") & ~pl.col("breadcrumb")
-        & pl.col("prev_prose").is_not_null() & pl.col("next_prose").is_not_null()
+        & ~pl.col("ui_label") & pl.col("prev_prose").is_not_null() & pl.col("next_prose").is_not_null()
+        & (pl.col("run_length").fill_null(1) < 3)
         & (pl.col("line").str.contains(r"\p{L}"))
     )
     box_kept = ~pl.col("nested") | (pl.col("nested_prose_share") >= 0.5)
@@ -466,22 +502,32 @@ def select_body_lines(segmented: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("recurring")).then(pl.lit("repeated_in_file"))
         .when(seg.is_not_null() & ~box_kept).then(pl.lit("nested_box"))
         .when(seg.is_null() & pl.col("prose")).then(pl.lit("prose_outside_article"))
-        .when(pl.col("bullet") | (pl.col("n_words") <= 4)).then(pl.lit("navigation"))
+        .when(pl.col("bullet") | pl.col("ui_label") | pl.col("breadcrumb") | (pl.col("n_words") <= 4))
+        .then(pl.lit("navigation"))
         .otherwise(pl.lit("short_line"))
     )
     return lf.with_columns(in_body=in_body, removed_reason=reason).collect()
 
 
+SHORT_FILE_LINES = 5
+
+
 def short_file_fallback(lines: pl.DataFrame) -> pl.DataFrame:
     """A file with no content run at all (a short note, a one-paragraph incident report, a
-    headline): its lines of at least 4 words that are not navigation, boilerplate or metadata
-    are the body, if they hold at least 6 words in all."""
+    headline): its lines of at least 4 words (3 for a sentence) that are not navigation, page
+    controls, boilerplate or metadata
+    are the body, if they hold at least 4 words in all ("A bombing occurred in Trang."). In a file of at most SHORT_FILE_LINES
+    lines, a line that recurs across files still counts: a collection of short reports repeats
+    whole sentences ("A bomb killed 3 in Quetta" and "... 5 in Quetta" share a key), and a file
+    that small is not page furniture."""
+    small = (pl.col("line") != "").sum().over("file_id") <= SHORT_FILE_LINES
     keepable = (
-        (pl.col("n_words") >= 4) & ~pl.col("bullet") & ~pl.col("legal") & ~pl.col("recurring")
+        ((pl.col("n_words") >= 4) | (pl.col("ends_sentence") & (pl.col("n_words") >= 3)))
+        & ~pl.col("bullet") & ~pl.col("legal") & (~pl.col("recurring") | small) & ~pl.col("ui_label")
         & ~pl.col("caption") & ~pl.col("date_line") & ~pl.col("byline") & ~pl.col("breadcrumb")
     )
     no_body = ~pl.col("in_body").any().over("file_id")
-    enough = pl.col("n_words").filter(keepable).sum().over("file_id") >= PROSE_MIN_WORDS
+    enough = pl.col("n_words").filter(keepable).sum().over("file_id") >= 4
     fallback = no_body & enough & keepable
     return lines.with_columns(
         in_body=pl.col("in_body") | fallback,

@@ -113,3 +113,44 @@ def score_pages(gold: dict[str, dict], predictions: dict[str, Prediction]) -> tu
         "authors": sum(s.authors_f1 for s in meta) / m,
         "single_article": sum(s.n_articles == 1 for s in pages) / n,
     }, pages
+
+
+def pipeline_predictions(folder: Path) -> tuple[dict[str, Prediction], dict]:
+    """Run the pipeline's own documents stage (ingest_folder, then normalize_documents) over
+    every file of `folder`, read in place, and turn its articles into one Prediction per page.
+    The body scored is the article text after the headline (body_char_start): the headline is
+    scored as the title. Also returns counts: files, articles, quarantined at each stage."""
+    from dagster_project.documents.ingest import ingest_folder
+    from dagster_project.documents.normalize import normalize_documents
+
+    raw, quarantined = ingest_folder(folder)
+    result = normalize_documents(raw)
+    docs = result.articles.sort("source_file", "article_index")
+    predictions: dict[str, Prediction] = {}
+    for (source_file,), group in docs.group_by("source_file", maintain_order=True):
+        first = group.row(0, named=True)
+        bodies = [b[s:] for b, s in zip(group["body_text"], group["body_char_start"])]
+        predictions[Path(source_file).stem] = Prediction(
+            body="\n\n".join(bodies),
+            title=first["title"],
+            published_date=first["published_date"].isoformat() if first["published_date"] else None,
+            authors=[a for a in (first["authors"] or "").split("; ") if a],
+            n_articles=group.height,
+        )
+    counts = {
+        "files": raw.height + quarantined.height,
+        "files_with_articles": len(predictions),
+        "articles": docs.height,
+        "quarantined_ingest": quarantined.height,
+        "quarantined_normalize": result.rejected.height,
+        "non_english": int((docs["language"] != "en").sum()) if docs.height else 0,
+    }
+    return predictions, counts
+
+
+def webpage_scores(benchmark: Path, kind: str) -> tuple[dict[str, float], list[PageScore], dict]:
+    """Scores of the pipeline on `benchmark`/`kind` ('html' or 'txt')."""
+    gold = load_gold(benchmark)
+    predictions, counts = pipeline_predictions(benchmark / kind)
+    scores, pages = score_pages(gold, predictions)
+    return scores, pages, counts
