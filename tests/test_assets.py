@@ -136,7 +136,7 @@ def test_ingest_asset_with_env_folder(tmp_path, monkeypatch):
     mat = {e.asset_key.to_user_string(): e.materialization.metadata
            for e in result.get_asset_materialization_events()}
     assert mat["raw_documents"]["dagster/row_count"].value == raw.height
-    assert mat["quarantined_documents"]["reasons"].value == {"empty": 1, "binary": 1, "duplicate": 1}
+    assert mat["quarantined_documents"]["reasons"].value == {"empty": 1, "binary": 1, "duplicate": 1, "hidden": 1}
 
 
 def test_ingest_asset_fails_clearly_on_a_missing_folder(tmp_path, monkeypatch):
@@ -157,14 +157,10 @@ def test_ingest_asset_reads_the_run_config_folder(tmp_path, monkeypatch):
     assert db.read_table("raw_documents").height == 5
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: every_file_accounted_for counts $DOCUMENTS_DIR, not the run-config documents_dir the ingest read"))
 def test_file_check_follows_the_run_config_folder(tmp_path, monkeypatch):
     """README: 'Other documents: ... or run config ops: {ingest_documents: {config: {documents_dir: ...}}}'.
-    With that run config the asset reads the configured folder, but the check counts the files of
-    documents_dir() (env / seeds): here 5 seeds vs 6 raw + 1 quarantined, so the check fails although
-    every file is accounted for (and it can equally pass by coincidence). The check should count the
-    folder the ingest run actually read (e.g. record it, or the file count, in the raw tables)."""
+    With that run config the asset reads the configured folder, and the check counts the files of
+    that folder (recorded in raw.ingest_runs), not those of $DOCUMENTS_DIR."""
     folder = tmp_path / "other"
     shutil.copytree(SEEDS_DIR, folder)
     (folder / "empty.txt").write_bytes(b"")

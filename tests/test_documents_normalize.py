@@ -570,3 +570,19 @@ def test_removed_lines_are_counted_by_reason_on_a_page():
     assert removed["byline"] + removed["metadata"] + removed["date"] >= 1
     # every non-blank line of the page: the menu, headline, byline, caption, story and footer
     assert sum(removed.values()) + len(STORY) == len(MENU) + 4 + len(STORY)
+
+
+def test_split_lines_cleans_every_line_as_clean_line_would(raw_seeds):
+    """split_lines runs the full normalization only on lines that need it (after folding quotes,
+    those with characters outside printable ASCII and dashes); the result must be the same as
+    running it on every line."""
+    from dagster_project.documents.scrape import clean_line, clean_whole_text, split_lines
+
+    tricky = "Plain line  with  spaces \nTabs\there\n“Quotes” and ‘single’ – dash — em\nPrimes ″ ′ and …\n ﬁ ² \u00a0nbsp"
+    raw = pl.concat([raw_seeds.select("file_id", "raw_text"),
+                     pl.DataFrame({"file_id": ["tricky"], "raw_text": [tricky]})])
+    fast = split_lines(raw).collect()
+    full = (raw.lazy().select("file_id", clean_whole_text(pl.col("raw_text")).str.split("\n").alias("raw_line"))
+            .explode("raw_line", empty_as_null=True).with_columns(pl.col("raw_line").fill_null(""))
+            .with_columns(line=clean_line(pl.col("raw_line"))).collect())
+    assert fast["line"].to_list() == full["line"].to_list()

@@ -40,6 +40,7 @@ QUOTE_FOLD = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
 }
+_PRE_FOLD = {k: v for k, v in QUOTE_FOLD.items() if k not in ("\u2032", "\u2033")}
 _SPACES = r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
 
 
@@ -126,7 +127,9 @@ _UI_WORDS = (
     "|advertisement|advertising|ad|ads|sponsored|save|saved|bookmark|download|app|the|min|mins|minute|minutes|read"
     "|listen|watch|play|video|photo|photos|gallery|all|results|result|no|view|see|and|or|rss|feed|newsletter"
 )
-_UI_LINE = rf"^(?:(?-u:\b)(?:{_UI_WORDS})(?-u:\b)|[0-9.,:/|·•*+()\[\]-]|\s)+$"
+# (no word boundaries: labels glued together, "share on facebookshare on twitter", still match,
+# and a word that merely starts like one, "shareholders", does not)
+_UI_LINE = rf"^(?:{_UI_WORDS}|[0-9.,:/|·•*+()\[\]-]|\s)+$"
 # Inline promotions of other pages: "READ MORE: <headline>", "Related: <headline>" (lower-cased).
 _PROMO = r"^(?:read more|read next|related|see also|also read|read also|more|watch|listen|recommended|don't miss|must read)\s*:"
 # "Home > News > Politics", "World » Asia » Afghanistan": a trail of links, not a sentence.
@@ -154,27 +157,28 @@ PROSE_LONG_WORDS = 25
 def split_lines(raw: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     """(file_id, raw_text) -> one row per line: file_id, line_no, indent, line (cleaned).
 
-    The full character normalization (NFKC, quotes, invisible characters) runs only on the
-    lines that hold a character outside printable ASCII; the others only need their spaces
-    collapsed. Same result, a fraction of the cost on English text."""
+    Typographic quotes are folded first (one Aho-Corasick pass); the rest of the normalization
+    (NFKC, invisible characters) then runs only on the lines that still hold a character outside
+    printable ASCII and the dashes, which NFKC leaves as they are: after folding that is 3 % of the
+    lines of English news here, and the result is the same as running it on all of them."""
     lf = raw.lazy() if isinstance(raw, pl.DataFrame) else raw
+    raw_line = pl.col("raw_line")
     lines = (
         lf.select("file_id", clean_whole_text(pl.col("raw_text")).str.split("\n").alias("raw_line"))
         .explode("raw_line", empty_as_null=True)
-        .with_columns(pl.col("raw_line").fill_null(""))
+        .with_columns(raw_line.fill_null(""))
         .with_columns(
             line_no=pl.int_range(pl.len()).over("file_id").cast(pl.Int32),
-            # a tab counts as 4 spaces; only the relative depth matters
-            indent=(pl.col("raw_line").str.len_chars() - pl.col("raw_line")
-                    .str.strip_chars_start(" \t\u00a0\u3000").str.len_chars()
-                    + 3 * pl.col("raw_line").str.extract(r"^([ \t\u00a0\u3000]*)", 1).str.count_matches("\t")
-                    ).cast(pl.Int32),
-            plain=~pl.col("raw_line").str.contains(r"[^\x20-\x7e]"),
+            # leading white space, in characters: only the relative depth matters
+            indent=(raw_line.str.len_chars() - raw_line.str.strip_chars_start(" \t\u00a0\u3000").str.len_chars())
+            .cast(pl.Int32),
+            # (primes are left to NFKC, which turns a double prime into two primes first)
+            raw_line=raw_line.str.replace_many(list(_PRE_FOLD), list(_PRE_FOLD.values())),
         )
+        .with_columns(plain=~raw_line.str.contains(r"[^\x20-\x7e\u2013\u2014]"))
     )
-    plain = lines.filter("plain").with_columns(
-        line=pl.col("raw_line").str.replace_all(" {2,}", " ").str.strip_chars(" "))
-    other = lines.filter(~pl.col("plain")).with_columns(line=clean_line(pl.col("raw_line")))
+    plain = lines.filter("plain").with_columns(line=raw_line.str.replace_all(" {2,}", " ").str.strip_chars(" "))
+    other = lines.filter(~pl.col("plain")).with_columns(line=clean_line(raw_line))
     return pl.concat([plain, other]).drop("raw_line", "plain").sort("file_id", "line_no")
 
 
@@ -212,8 +216,7 @@ def line_features(lines: pl.LazyFrame, document_frequency: pl.LazyFrame | None =
                                   + [low.str.contains(p) for p in _CAPTION_PATTERNS_LOWER]),
         legal=low.str.contains(_LEGAL),
         breadcrumb=line.str.contains(_BREADCRUMB) | low.str.contains(_PROMO),
-        ui_label=line.str.replace_all(r"([a-z])([A-Z])", "$1 $2").str.to_lowercase().str.contains(_UI_LINE)
-        & (line.str.count_matches(" ", literal=True) < 8),
+        ui_label=low.str.contains(_UI_LINE) & (line.str.count_matches(" ", literal=True) < 8),
         # compared by a 64-bit hash: joins and windows over whole lines cost more than the hash
         key=line_key(low).hash(),
     ).with_columns(
@@ -279,15 +282,18 @@ def metadata_kinds(features: pl.LazyFrame, signature_regex: str, bio_regex: str)
     "<file name> - <headline>"). The naming alt-text line itself becomes a caption."""
     line, low = pl.col("line"), pl.col("low")
     short = pl.col("n_words") <= 20
-    alt_of = line.str.extract(r"^.{2,160}? - (.{10,300})$", 1)
+    # the part after the first " - " (alt text), the part after the last separator (breadcrumb);
+    # literal splits, regexes only on the few lines that hold a separator
+    after_dash = line.str.splitn(" - ", 2).struct.field("field_1")
+    dash_len = line.str.find(" - ", literal=True)
+    alt_of = pl.when((dash_len >= 2) & (dash_len <= 160) & after_dash.str.len_chars().is_between(10, 300)).then(after_dash)
     features = features.with_columns(line_hash=line.hash())
+    crumbs = (
+        features.filter(line.str.contains_any(["»", ">", "›", "|", "/"]))
+        .select("file_id", line.str.extract(r"(?:^|\s)[»>›|/]\s*([^»>›|/]{10,300})$", 1).str.strip_chars().alias("named"))
+    )
     suffixes = (
-        features.select(
-            "file_id",
-            pl.concat_list(alt_of, line.str.extract(r"(?:^|\s)[»>›|/]\s*([^»>›|/]{10,300})$", 1)
-                           .str.strip_chars()).alias("named"),
-        )
-        .explode("named", empty_as_null=True)
+        pl.concat([features.select("file_id", alt_of.alias("named")), crumbs])
         .drop_nulls("named")
         .select("file_id", pl.col("named").hash().alias("line_hash"))
         .unique()
