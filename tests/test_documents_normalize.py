@@ -584,5 +584,6 @@ def test_split_lines_cleans_every_line_as_clean_line_would(raw_seeds):
     fast = split_lines(raw).collect()
     full = (raw.lazy().select("file_id", clean_whole_text(pl.col("raw_text")).str.split("\n").alias("raw_line"))
             .explode("raw_line", empty_as_null=True).with_columns(pl.col("raw_line").fill_null(""))
-            .with_columns(line=clean_line(pl.col("raw_line"))).collect())
+            .with_columns(line=clean_line(pl.col("raw_line")), line_no=pl.int_range(pl.len()).over("file_id"))
+            .sort("file_id", "line_no").collect())
     assert fast["line"].to_list() == full["line"].to_list()

@@ -15,6 +15,7 @@ import pytest
 from support import (
     CP1252_FILE,
     CP1252_TITLE,
+    HIDDEN_FILE,
     SEED_000_HEADLINES,
     SEED_001,
     SEED_003,
@@ -35,7 +36,10 @@ CONTRACT = {
     "dim_document": {
         "document_id": "VARCHAR", "source_file": "VARCHAR", "article_index": "INTEGER", "title": "VARCHAR",
         "authors": "VARCHAR", "publisher": "VARCHAR", "published_date": "DATE", "body_text": "VARCHAR",
-        "word_count": "INTEGER", "content_sha256": "VARCHAR"},
+        "word_count": "INTEGER", "content_sha256": "VARCHAR", "body_char_start": "INTEGER", "language": "VARCHAR",
+        "extraction_supported": "BOOLEAN", "content_type": "VARCHAR", "extraction_method": "VARCHAR",
+        "removed_lines": "MAP(VARCHAR, INTEGER)", "removed_line_count": "INTEGER", "source_decode_errors": "INTEGER",
+        "source_modified_at": "TIMESTAMP"},
     "dim_actor": {
         "actor_id": "VARCHAR", "canonical_name": "VARCHAR", "actor_type": "VARCHAR", "country_code": "VARCHAR",
         "aliases": "VARCHAR[]"},
@@ -52,7 +56,7 @@ CONTRACT = {
         "date_end": "DATE", "granularity": "VARCHAR", "year_inferred": "BOOLEAN", "char_start": "INTEGER",
         "char_end": "INTEGER"},
     "bridge_document_actor": {"document_id": "VARCHAR", "actor_id": "VARCHAR", "mention_count": "BIGINT"},
-    "quarantined_documents": {"source_file": "VARCHAR", "reason": "VARCHAR", "detail": "VARCHAR"},
+    "quarantined_documents": {"source_file": "VARCHAR", "stage": "VARCHAR", "reason": "VARCHAR", "detail": "VARCHAR"},
 }
 
 # Primary keys (or natural keys) of every published table, for the idempotency comparison.
@@ -101,6 +105,7 @@ def test_contract_columns(wh, table):
 
 @pytest.mark.parametrize("fact", FACTS)
 def test_offsets_point_at_surface_text(wh, fact):
+    """Offsets count the headline, which opens body_text: the invariant holds over the whole text."""
     total, bad = query(wh, f"""
         select count(*),
                count(*) filter (where f.char_start is null or f.char_end is null or f.char_start < 0
@@ -111,6 +116,48 @@ def test_offsets_point_at_surface_text(wh, fact):
     orphans = query(wh, f"select count(*) from marts.{fact} where document_id not in "
                         f"(select document_id from marts.dim_document)")[0][0]
     assert total > 10 and bad == 0 and orphans == 0
+
+
+def test_actors_in_headlines_are_found_and_point_into_the_headline(wh):
+    """body_text opens with the headline, so mentions in it are extracted, with offsets before body_char_start."""
+    rows = query(wh, """
+        select d.title, m.surface_text, m.char_start, m.char_end
+        from marts.fct_actor_mention m join marts.dim_document d using (document_id)
+        where m.char_end <= d.body_char_start""")
+    assert len(rows) >= 5
+    for title, surface, start, end in rows:
+        assert title[start:end] == surface
+
+
+def test_body_text_opens_with_the_headline(wh):
+    rows = query(wh, "select title, body_text, body_char_start from marts.dim_document")
+    assert len(rows) == 13
+    for title, body, start in rows:
+        if title is None:
+            assert start == 0
+        else:
+            assert body.startswith(title + "\n\n") and start == len(title) + 2
+            assert body[start:] and not body[start:].startswith(("\n", " "))
+
+
+def test_every_document_has_a_language_and_extraction_metadata(wh):
+    rows = query(wh, """
+        select language, extraction_supported, content_type, extraction_method, removed_lines,
+               removed_line_count, source_decode_errors, source_modified_at, statistic_count, date_mention_count
+        from marts.dim_document""")
+    assert len(rows) == 13
+    for (language, supported, content_type, method, removed, removed_count, decode_errors, modified_at,
+         statistics, dates) in rows:
+        assert language and (language == "und" or (len(language) == 2 and language.islower()))
+        assert supported == (language in ("en", "und"))
+        assert supported or statistics == dates == 0  # figures and dates only from en / und articles
+        assert (content_type, method) in (("text", "text_scrape"), ("html", "trafilatura"))
+        assert isinstance(removed, dict) and removed_count == sum(removed.values())
+        assert all(n > 0 for n in removed.values())
+        assert decode_errors == 0 and modified_at is not None
+    # the seeds and the extra files are English text scrapes, each with its headline line removed
+    assert {r[0] for r in rows} == {"en"}
+    assert all(r[4].get("title") == 1 for r in rows)
 
 
 def test_documents(wh, built_warehouse):
@@ -131,30 +178,39 @@ def test_documents(wh, built_warehouse):
 
 
 def test_bad_files_are_quarantined_with_reasons(wh, built_warehouse):
-    rows = query(wh, "select source_file, reason, detail, size_bytes, content_sha256 from marts.quarantined_documents")
+    rows = query(wh, "select source_file, reason, detail, size_bytes, content_sha256, stage "
+                     "from marts.quarantined_documents")
     assert {r[0]: r[1] for r in rows} == built_warehouse.paths.expected_quarantine
+    # every bad file of the build is rejected by the ingest; normalization empties none of them
+    assert {r[5] for r in rows} == {"ingest"}
     dup = next(r for r in rows if r[1] == "duplicate")
     assert SEED_003 in dup[2]
     assert dup[4] == sha256_hex((built_warehouse.paths.documents_dir / SEED_003).read_bytes())
     empty = next(r for r in rows if r[1] == "empty")
     assert empty[3] == 0
-    # the hidden file is skipped entirely; every other file is either a document or quarantined
-    listed = {r[0] for r in rows} | {r[0] for r in query(wh, "select distinct source_file from marts.dim_document")}
-    on_disk = {p.name for p in built_warehouse.paths.documents_dir.iterdir() if not p.name.startswith(".")}
-    assert listed == on_disk
+    hidden = next(r for r in rows if r[1] == "hidden")
+    assert hidden[0] == HIDDEN_FILE and hidden[4] is None  # listed, never read
+    # every file on disk (dot-files included) is either a document or quarantined, never both
+    documents = {r[0] for r in query(wh, "select distinct source_file from marts.dim_document")}
+    quarantined = {r[0] for r in rows}
+    on_disk = {p.name for p in built_warehouse.paths.documents_dir.iterdir()}
+    assert documents | quarantined == on_disk and not documents & quarantined
+
 
 
 def test_utf16_and_cp1252_files_are_decoded_into_documents(wh):
-    rows = {r[0]: r for r in query(wh, "select source_file, source_encoding, title, body_text "
+    rows = {r[0]: r for r in query(wh, "select source_file, source_encoding, title, body_text, body_char_start "
                                        "from marts.dim_document where source_file in (?, ?)", [CP1252_FILE, UTF16_FILE])}
     assert set(rows) == {CP1252_FILE, UTF16_FILE}
-    _, encoding, title, body = rows[UTF16_FILE]
+    _, encoding, title, body, start = rows[UTF16_FILE]
     assert encoding == "utf-16"
     assert title == "ISKP and the Attack on the Russian Embassy"
     assert "Посольство России в Кабуле — the Russian embassy in Kabul 📍 — was the target." in body
-    assert body.startswith("The Islamic State's Khorasan Province (ISKP) attacked the Russian embassy")
+    # the headline opens body_text; the article text starts at body_char_start
+    assert body.startswith(title + "\n\n")
+    assert body[start:].startswith("The Islamic State's Khorasan Province (ISKP) attacked the Russian embassy")
     assert UTF16_TEXT.splitlines()[-1] == body.splitlines()[-1]
-    _, encoding, title, body = rows[CP1252_FILE]
+    _, encoding, title, body, _ = rows[CP1252_FILE]
     assert encoding.startswith("cp125") or encoding in ("windows-1252", "latin_1", "iso8859_1")
     assert title.startswith("Russia's Taliban Engagement: A View from Gen")  # quotes folded
     assert "Zamir Kabulov, cited Moscow's successful resolution" in body
@@ -177,7 +233,9 @@ def test_mentions_in_the_utf16_document_after_an_emoji(wh):
         join marts.dim_document d using (document_id)
         where d.source_file = ? order by m.char_start""", [UTF16_FILE])
     names = [r[0] for r in rows]
-    assert names.count("Islamic State Khorasan Province") == 4  # full name + (ISKP) + ISKP x2
+    # ISKP in the headline (the first paragraph of body_text) + full name + (ISKP) + ISKP x2
+    assert names.count("Islamic State Khorasan Province") == 5
+    assert rows[0][1] == "ISKP" and rows[0][2] == 0
     assert "Kabul" in names and "Taliban" in names
     stats = query(wh, "select s.value, s.casualty_type from marts.fct_statistic s join marts.dim_document d "
                       "using (document_id) where d.source_file = ? and s.statistic_type = 'casualty' "
@@ -225,6 +283,7 @@ def test_every_asset_check_passed(built_warehouse):
     assert evaluated == expected, f"checks never evaluated: {sorted(k.name for k in expected - evaluated)[:10]}"
     assert len(evaluated) >= 100
     accounted = [e for e in evaluations if e.asset_check_key.name == "every_file_accounted_for"][0]
+    # every file of the folder, the hidden one included: quarantined + 5 seeds + 2 decoded extras
     assert accounted.metadata["files"].value == len(built_warehouse.paths.expected_quarantine) + 5 + 2
 
 
@@ -261,8 +320,17 @@ def test_rebuild_gives_identical_content(built_warehouse, rebuilt_warehouse):
 def test_rebuild_does_not_double_count_raw_tables(built_warehouse, rebuilt_warehouse):
     assert rebuilt_warehouse.raw_counts == built_warehouse.raw_counts
     assert built_warehouse.raw_counts["raw_documents"] == 7
-    assert built_warehouse.raw_counts["quarantined_documents"] == 3
+    assert built_warehouse.raw_counts["quarantined_documents"] == 4  # empty, binary, duplicate, hidden
     assert built_warehouse.raw_counts["normalized_documents"] == 13
+    # the pipeline database now holds the second build: the normalize stage rejected nothing, and
+    # the published quarantine is the union of both stages' tables
+    pipeline = built_warehouse.paths.pipeline_db
+    ingest, normalize = query(pipeline, "select (select count(*) from raw.quarantined_documents), "
+                                        "(select count(*) from raw.normalize_quarantine)")[0]
+    assert (ingest, normalize) == (4, 0)
+    published = query(rebuilt_warehouse.snapshot, "select stage, count(*) from marts.quarantined_documents "
+                                                  "group by stage")
+    assert dict(published) == {"ingest": ingest}
 
 
 def test_rebuild_checks_passed_too(rebuilt_warehouse):

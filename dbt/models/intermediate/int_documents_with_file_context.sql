@@ -23,11 +23,20 @@ joined as (
         documents.authors,
         documents.publisher,
         documents.published_date,
+        documents.language,
         documents.body_text,
+        documents.body_char_start,
         documents.word_count,
         documents.content_sha256,
+        documents.content_type,
+        documents.extraction_method,
+        documents.removed_lines,
+        documents.removed_line_count,
         files.encoding as source_encoding,
+        files.decode_errors as source_decode_errors,
+        files.content_type as source_content_type,
         files.size_bytes as source_size_bytes,
+        files.modified_at as source_modified_at,
         files.ingested_at
 
     from documents

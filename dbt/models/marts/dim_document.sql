@@ -22,12 +22,23 @@ final as (
         documents.authors,
         documents.publisher,
         documents.published_date,
+        documents.language,
+        -- the languages the statistics and date extractors read (EXTRACTION_LANGUAGES in
+        -- dagster_project/assets/extraction.py); actor mentions are extracted for every language
+        coalesce(documents.language in ('en', 'und'), false) as extraction_supported,
         documents.body_text,
+        documents.body_char_start,
         documents.word_count,
         documents.content_sha256,
+        documents.content_type,
+        documents.extraction_method,
+        documents.removed_lines,
+        documents.removed_line_count,
         documents.file_id,
         documents.source_encoding,
+        documents.source_decode_errors,
         documents.source_size_bytes,
+        documents.source_modified_at,
         documents.ingested_at,
         -- one row per article, zero when nothing was extracted (not_null tests guard it)
         extraction_counts.actor_mention_count,

@@ -17,6 +17,7 @@ renamed as (
         cast(content_sha256 as varchar) as content_sha256,
 
         -- rejection
+        cast(stage as varchar) as stage,
         cast(reason as varchar) as reason,
         cast(detail as varchar) as detail,
 

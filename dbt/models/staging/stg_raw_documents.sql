@@ -17,9 +17,12 @@ renamed as (
         cast(size_bytes as bigint) as size_bytes,
         cast(content_sha256 as varchar) as content_sha256,
         cast(encoding as varchar) as encoding,
+        cast(decode_errors as integer) as decode_errors,
+        cast(content_type as varchar) as content_type,
         cast(raw_text as varchar) as raw_text,
 
         -- timestamps
+        cast(modified_at as timestamp) as modified_at,
         cast(ingested_at as timestamp) as ingested_at
 
     from source
