@@ -122,15 +122,34 @@ def _body_chunks(nb: pl.DataFrame) -> pl.DataFrame:
     return body.join(listing, on="file_id")
 
 
-def _single_articles(body: pl.DataFrame) -> pl.DataFrame:
-    """Members (file_id, line_no, article_index=0) of the main chunk of each non-listing file,
-    with the chunk's headline (`fixed_nb`, null: choose one) and whether it may be replaced by a
-    better-supported headline above."""
+HEADED_WEIGHT = 2.0
+_HEADED_WITHIN = 6
+
+
+def _single_articles(body: pl.DataFrame, nb: pl.DataFrame) -> pl.DataFrame:
+    """Members (file_id, line_no, nb, article_index=0) of the main chunk of each non-listing
+    file, with the chunk's own boundary headline (`own_heading_nb`) for reference.
+
+    The main chunk is the one with the most prose words, a chunk right under a headline that a
+    byline or date line follows (at most _HEADED_WITHIN lines above its first line) counting
+    HEADED_WEIGHT times: a story under its headline beats a longer customer-service notice or
+    comment thread further down the page."""
     single = body.filter(~pl.col("listing"))
-    main = (
+    chunks = (
         single.group_by("file_id", "chunk")
-        .agg(pl.col("chunk_words").first(), pl.col("heading_nb").first())
-        .sort("file_id", "chunk_words", "chunk", descending=[False, True, False])
+        .agg(pl.col("chunk_words").first(), pl.col("heading_nb").first(), first_nb=pl.col("nb").min())
+        .sort("file_id", "first_nb")
+    )
+    headlines = (
+        nb.filter(pl.col("title_cand") & pl.col("strong") & ~pl.col("in_body"))
+        .select("file_id", pl.col("nb").alias("headline_nb")).sort("file_id", "headline_nb")
+    )
+    chunks = chunks.join_asof(headlines, left_on="first_nb", right_on="headline_nb", by="file_id",
+                              strategy="backward", check_sortedness=False)
+    main = (
+        chunks.with_columns(weight=pl.col("chunk_words") * pl.when(
+            (pl.col("first_nb") - pl.col("headline_nb")) <= _HEADED_WITHIN).then(HEADED_WEIGHT).otherwise(1.0))
+        .sort("file_id", "weight", "chunk", descending=[False, True, False])
         .group_by("file_id", maintain_order=True)
         .first()
     )
@@ -544,7 +563,7 @@ def assemble(lines: pl.DataFrame, raw: pl.DataFrame, domains: dict[str, str],
     art = ["file_id", "article_index"]
     nb = _nonblank(lines)
     body = _body_chunks(nb)
-    members = pl.concat([_single_articles(body), _listing_articles(nb, body)])
+    members = pl.concat([_single_articles(body, nb), _listing_articles(nb, body)])
     tick("chunks")
     titles = _headlines(nb, members)
     tick("titles")
