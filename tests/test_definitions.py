@@ -18,6 +18,7 @@ PYTHON_ASSETS = {
     "raw_documents": "documents",
     "quarantined_documents": "documents",
     "normalized_documents": "documents",
+    "normalize_quarantine": "documents",
     "actor_gazetteer": "extraction",
     "actor_mentions": "extraction",
     "statistics": "extraction",
