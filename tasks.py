@@ -4,7 +4,7 @@
     python3 tasks.py build   # set up .venv and build the warehouse from seeds/
     python3 tasks.py test    # set up .venv and run the test suite
     python3 tasks.py eval    # extraction scores vs. gold and external benchmarks
-    python3 tasks.py bench   # extraction throughput and peak memory vs. peers
+    python3 tasks.py bench   # extraction and documents-stage throughput and peak memory vs. peers
     python3 tasks.py dev     # the Dagster UI (dagster dev) on http://127.0.0.1:3000
 
 Set-up is idempotent: the virtualenv is (re)installed only when the lock file changed.
