@@ -175,9 +175,7 @@ def _window(rows: list[dict], forward: bool) -> tuple[Counter, int]:
     n = 0
     for r in rows if forward else reversed(rows):
         if r["prose"]:
-            if "_words" not in r:
-                r["_words"] = meta.content_words(r["line"])
-            total.update(r["_words"])
+            total.update(r["stems"] or ())
             n += r["n_words"]
             if n >= _WINDOW_WORDS:
                 break
@@ -241,6 +239,7 @@ def listing_chunks(nonblank: list[dict]) -> list[tuple[list[int], int | None, bo
 
 
 _LISTING_COLUMNS = ["line_no", "line", "n_words", "prose", "in_body", "segment", "named_heading", "title_cand", "strong"]
+# (rows also get "stems": the content words of a prose body row)
 
 
 def _listing_articles(nb: pl.DataFrame, body: pl.DataFrame) -> pl.DataFrame:
@@ -248,6 +247,10 @@ def _listing_articles(nb: pl.DataFrame, body: pl.DataFrame) -> pl.DataFrame:
     rows: list[dict] = []
     if files:
         sub = nb.filter(pl.col("file_id").is_in(files)).select("file_id", *_LISTING_COLUMNS)
+        # content words of the prose rows, computed in one vectorized pass (metadata.content_words)
+        stems = (_stems(sub.filter(pl.col("prose") & pl.col("in_body")), ["file_id", "line_no"])
+                 .group_by("file_id", "line_no").agg(pl.col("stem").alias("stems")))
+        sub = sub.join(stems, on=["file_id", "line_no"], how="left")
         for (file_id,), group in sub.group_by("file_id", maintain_order=True):
             lines = group.sort("line_no").to_dicts()
             for index, (members, heading_line, fixed) in enumerate(listing_chunks(lines)):

@@ -110,12 +110,14 @@ def normalize_documents(raw_documents: pl.DataFrame, publisher_domains: dict[str
         content_type=pl.lit("text"), extraction_method=pl.lit("text_scrape"))
     parts = [text]
     if raw["_html"].any():
+        # text-scrape lines are cleaned already (scrape.split_lines); the library's text is not
         parts.append(_html_articles(raw.filter(pl.col("_html"))).with_columns(
-            content_type=pl.lit("html"), extraction_method=pl.lit("trafilatura")))
+            content_type=pl.lit("html"), extraction_method=pl.lit("trafilatura"),
+            title=clean_text(pl.col("title")), text=clean_text(pl.col("text"))))
     frame = pl.concat(parts).join(raw.select("file_id", "source_file"), on="file_id")
     frame = frame.with_columns(
-        title=clean_text(pl.col("title")).str.replace_all(r"\s*\n\s*", " "),
-        text=clean_text(pl.col("text")).str.replace_all(r"\n{3,}", "\n\n").str.strip_chars(),
+        title=pl.col("title").str.replace_all(r"\s*\n\s*", " ").str.strip_chars(),
+        text=pl.col("text").str.replace_all(r"\n{3,}", "\n\n").str.strip_chars(),
     ).with_columns(
         title=pl.when(pl.col("title") != "").then(pl.col("title")),
     ).filter(pl.col("text") != "").with_columns(
