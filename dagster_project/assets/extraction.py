@@ -68,3 +68,20 @@ def date_mentions(duckdb: PipelineDuckDB) -> dg.MaterializeResult:
         "unresolved": int((dates["granularity"] == "unresolved").sum()),
         "year_inferred": int(dates["year_inferred"].sum()),
     })
+
+
+@dg.asset(deps=["normalized_documents"], group_name=GROUP, kinds={"python", "polars", "duckdb"})
+def sentences(duckdb: PipelineDuckDB) -> dg.MaterializeResult:
+    """One row per sentence of every article (the headline is sentence 0), with its character
+    offsets: every fact is placed in its sentence in dbt (dim_sentence, sentence_id)."""
+    from dagster_project.extract.sentences import split_sentences
+
+    docs = duckdb.read_table("normalized_documents")
+    rows = split_sentences(docs)
+    duckdb.replace_table("sentences", rows)
+    per_doc = rows.group_by("document_id").len()["len"] if rows.height else None
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows.height,
+        "documents": int(rows["document_id"].n_unique()) if rows.height else 0,
+        "median_per_document": float(per_doc.median()) if per_doc is not None else 0.0,
+    })

@@ -1,0 +1,177 @@
+"""Event reports -> events: one row per real-world event, even when several articles report it.
+
+In: the occurred reports of events/events.py (status 'occurred') and their actors. Out:
+`event_key` for every report (the event it belongs to) and one row per event with its
+type, dates, place, tolls (events/tolls.py) and the number of documents reporting it.
+
+Two steps, both the way the reference datasets (UCDP, ACLED, GDELT's deduplication) do it:
+
+1. Within an article, a report that refers back to an event already reported ("the attack",
+   "this bombing": a definite trigger) and states no date of its own joins the nearest
+   earlier report of the same family in that article (at most WITHIN_DOCUMENT_SENTENCES
+   sentences back) whose place does not contradict it.
+2. Across articles, two document-level events are one when they are blocked together and
+   compatible:
+   - block: the same family (violence; talks and visits; agreements; ...) and both incidents
+     (a summary such as "30 killed this week" never merges with an incident, nor with another
+     summary);
+   - time: both dated, and their date ranges overlap once each is widened by its precision
+     (DATE_SLACK_DAYS for a day, the month or year it states otherwise);
+   - place: the same country when both have one, and the same place when both name a
+     specific place of the same country... unless one is a place inside the other's country;
+   - actors: when both name actors (perpetrators, targets, participants), at least one is
+     shared.
+   Casualty figures are never a key (they feed the low / best / high); two events of the same
+   type on different dates or in different places stay apart.
+
+The clusters are the connected components of the compatible pairs (union-find); the event's
+key is derived from its earliest report, so it does not change when a later article joins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import polars as pl
+
+from dagster_project.events.taxonomy import FAMILY
+
+WITHIN_DOCUMENT_SENTENCES = 10
+DATE_SLACK_DAYS = 1
+_ANAPHORIC = re.compile(r"\b(?:the|this|that|these|those|its|their|such)\s+(?:[\w'-]+\s+){0,2}$")
+
+
+def _event_key(document_id: str, trigger_char_start: int) -> str:
+    return hashlib.sha256(f"{document_id}:{trigger_char_start}".encode()).hexdigest()[:32]
+
+
+def _within_document(reports: pl.DataFrame, low_sentences: pl.DataFrame) -> pl.DataFrame:
+    """Adds `doc_event` (the trigger_char_start of the report it belongs to in its article)."""
+    rows = reports.sort("document_id", "trigger_char_start").join(
+        low_sentences, on=["document_id", "sentence_index"], how="left")
+    out = []
+    by_doc: dict[str, list[dict]] = {}
+    for r in rows.iter_rows(named=True):
+        by_doc.setdefault(r["document_id"], []).append(r)
+    for doc, items in by_doc.items():
+        heads: list[dict] = []
+        for r in items:
+            before = (r["low"] or "")[: max(r["trigger_char_start"] - r["sentence_char_start"], 0)]
+            anaphoric = bool(_ANAPHORIC.search(before))
+            target = None
+            if anaphoric and r["date_start"] is None and r["event_clarity"] == "incident":
+                for h in reversed(heads):
+                    if r["sentence_index"] - h["sentence_index"] > WITHIN_DOCUMENT_SENTENCES:
+                        break
+                    if FAMILY[h["event_type"]] != FAMILY[r["event_type"]] or h["event_clarity"] != "incident":
+                        continue
+                    if r["location_actor_id"] and h["location_actor_id"] and r["country_code"] != h["country_code"]:
+                        continue
+                    target = h
+                    break
+            if target is None:
+                heads.append(r)
+                out.append((doc, r["trigger_char_start"], r["trigger_char_start"]))
+            else:
+                out.append((doc, r["trigger_char_start"], target["trigger_char_start"]))
+    mapping = pl.DataFrame(out, schema={"document_id": pl.String, "trigger_char_start": pl.Int32,
+                                        "doc_event": pl.Int32}, orient="row")
+    return reports.join(mapping, on=["document_id", "trigger_char_start"], how="left")
+
+
+def _ranges(frame: pl.DataFrame) -> pl.DataFrame:
+    """Date range widened by its precision: a day by DATE_SLACK_DAYS either side."""
+    slack = pl.duration(days=DATE_SLACK_DAYS)
+    day = pl.col("date_precision") == "day"
+    return frame.with_columns(
+        lo=pl.when(day).then(pl.col("date_start") - slack).otherwise(pl.col("date_start")),
+        hi=pl.when(day).then(pl.col("date_end") + slack).otherwise(pl.col("date_end")),
+    )
+
+
+def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: pl.DataFrame,
+                documents: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Adds `event_key` to the occurred reports (the others get null). `documents`
+    (document_id, published_date) bounds undated reports: an event an article reports without
+    a date happened on or before the article's publication."""
+    occurred = reports.filter(pl.col("status") == "occurred")
+    low = sentences.select("document_id", "sentence_index", low=pl.col("sentence_text").str.to_lowercase())
+    occurred = _within_document(occurred, low)
+    # document-level events: the first report's facts, completed by the later ones
+    doc_events = (
+        occurred.sort("document_id", "trigger_char_start")
+        .group_by("document_id", "doc_event", maintain_order=True)
+        .agg(
+            pl.col("event_type").first(), pl.col("event_clarity").first(),
+            pl.col("date_start").drop_nulls().first(), pl.col("date_end").drop_nulls().first(),
+            pl.col("date_precision").drop_nulls().first(),
+            pl.col("location_actor_id").drop_nulls().first(), pl.col("country_code").drop_nulls().first(),
+            pl.col("location_type").drop_nulls().first(),
+        )
+        .with_columns(family=pl.col("event_type").replace_strict(FAMILY, return_dtype=pl.String))
+    )
+    actors = (
+        report_actors.join(occurred.select("document_id", "trigger_char_start", "doc_event"),
+                           on=["document_id", "trigger_char_start"])
+        .group_by("document_id", "doc_event").agg(pl.col("actor_id").unique().alias("actors"))
+    )
+    doc_events = _ranges(doc_events.join(actors, on=["document_id", "doc_event"], how="left")).with_row_index("node")
+    # candidate pairs: same family, both incidents, both dated, ranges overlap, other documents
+    cand = doc_events.filter((pl.col("event_clarity") == "incident") & pl.col("lo").is_not_null())
+    pairs = (
+        cand.join(cand, on="family", suffix="_b")
+        .filter(
+            (pl.col("node") < pl.col("node_b")) & (pl.col("document_id") != pl.col("document_id_b"))
+            & (pl.col("lo") <= pl.col("hi_b")) & (pl.col("lo_b") <= pl.col("hi"))
+            & (pl.col("country_code").is_null() | pl.col("country_code_b").is_null()
+               | (pl.col("country_code") == pl.col("country_code_b")))
+            & (pl.col("actors").is_null() | pl.col("actors_b").is_null()
+               | (pl.col("actors").list.set_intersection("actors_b").list.len() > 0))
+        )
+        .select("node", "node_b")
+    )
+    # an undated report joins a dated one only on a shared specific place (not just a country)
+    # and a shared actor, and only if the dated event is not after the undated article
+    if documents is not None and "published_date" in documents.columns:
+        doc_events = doc_events.join(documents.select("document_id", "published_date"), on="document_id", how="left")
+    else:
+        doc_events = doc_events.with_columns(published_date=pl.lit(None, dtype=pl.Date))
+    placed = doc_events.filter((pl.col("event_clarity") == "incident") & (pl.col("location_type") == "place")
+                               & pl.col("actors").is_not_null())
+    undated = placed.filter(pl.col("lo").is_null())
+    loose = (
+        undated.join(placed, on=["family", "location_actor_id"], suffix="_b")
+        .filter(
+            (pl.col("node") != pl.col("node_b")) & (pl.col("document_id") != pl.col("document_id_b"))
+            & (pl.col("actors").list.set_intersection("actors_b").list.len() > 0)
+            & (pl.col("lo_b").is_null() | pl.col("published_date").is_null() | (pl.col("lo_b") <= pl.col("published_date")))
+        )
+        .select(pl.min_horizontal("node", "node_b").alias("node"), pl.max_horizontal("node", "node_b").alias("node_b"))
+    )
+    pairs = pl.concat([pairs, loose.cast(pairs.schema)]).unique()
+    parent = list(range(doc_events.height))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs.iter_rows():
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    doc_events = doc_events.with_columns(root=pl.Series([find(i) for i in range(doc_events.height)], dtype=pl.UInt32))
+    # the key of a cluster: from its earliest report (by document, then position)
+    first = (
+        doc_events.sort("document_id", "doc_event").group_by("root", maintain_order=True).first()
+        .select("root", key_doc="document_id", key_pos="doc_event")
+    )
+    keys = first.with_columns(event_key=pl.struct("key_doc", "key_pos").map_elements(
+        lambda s: _event_key(s["key_doc"], s["key_pos"]), return_dtype=pl.String))
+    doc_events = doc_events.join(keys.select("root", "event_key"), on="root")
+    linked = occurred.join(doc_events.select("document_id", "doc_event", "event_key"), on=["document_id", "doc_event"])
+    return reports.join(linked.select("document_id", "trigger_char_start", "event_key"),
+                        on=["document_id", "trigger_char_start"], how="left")
+
