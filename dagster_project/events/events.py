@@ -80,7 +80,10 @@ REPORT_ACTOR_SCHEMA = {
 _B = "(?-u:\\b)"
 _NEGATION = rf"{_B}(?:no|not|never|without|neither|nor|denied|denies|deny|failed to|did not|didn't|has not|have not|hasn't|haven't|wasn't|weren't|none)(?:{_B}|$)"
 _FUTURE = rf"{_B}(?:will|shall|plans? to|planned|planning|upcoming|next (?:week|month|year)|to be held|expected to|scheduled|intends? to|set to|aims? to)(?:{_B}|$)"
-_HYPOTHETICAL = (rf"{_B}(?:could|would|might|may|if|unless|threat(?:en|ened|ens)? to|risk of|possib(?:le|ly)|potential(?:ly)?|"
+_HYPOTHETICAL = (rf"{_B}(?:could|would|might|may|should|must|ought to|needs? to|if|unless|whether|threat(?:en|ened|ens)? to|risks?|possib(?:le|ly|ility)|potential(?:ly)?|"
+                 rf"willing(?:ness)? to|able to|ability to|readiness to|ready for|offer(?:ed|s)? to|reluctant to|propos(?:ed|al)|"
+                 rf"unlikely|would-be|conditional on|urg(?:e|es|ed|ing)|call(?:s|ed)? on|hop(?:e|es|ed|ing)|sought to|seeking|"
+                 rf"in any|any ensuing|incite|"
                  rf"fear(?:s|ed)?|warn(?:s|ed)? (?:of|that)|likely to|capable of|ready to|prepared to|seeks? to|want(?:s|ed)? to|try(?:ing)? to|tried to|attempt(?:s|ed)? to|call(?:s|ed)? for)(?:{_B}|$)")
 _SUMMARY = (rf"{_B}(?:this|last|past|previous|each|every|the past) (?:\w+ )?(?:week|month|year|decade)s?{_B}|{_B}so far{_B}|"
             rf"{_B}since (?:19|20)[0-9][0-9]{_B}|{_B}a total of{_B}|{_B}in total{_B}|{_B}per (?:year|month|day){_B}|{_B}annual(?:ly)?{_B}|"
@@ -92,6 +95,9 @@ _SUMMARY = (rf"{_B}(?:this|last|past|previous|each|every|the past) (?:\w+ )?(?:w
 # an agent of violence named in the sentence makes a bare "killed" an event
 _AGENT = rf"{_B}(?:gunm[ae]n|militants?|fighters?|insurgents?|attackers?|bomber|terrorists?|soldiers|troops|forces|police)(?:{_B}|$)"
 _BY = rf"{_B}(?:by|from)\s*$"
+# a past-tense or finite verb form: "-ed" forms and the irregular ones the triggers use
+_FINITE_VERB = rf"(?:ed|met|held|withdrew|threw|struck|took|fell|overran|retook|fought|signed|agreed|hosted|visited)(?:{_B}|$)|{_B}(?:met|held|withdrew|threw|struck|took)(?:{_B}|$)"
+_LOCATIVE = rf"{_B}(?:in|into|inside|across|throughout|near|outside|from|of northern|of southern|of eastern|of western)\s+(?:the\s+)?$"
 _TARGET_BEFORE = rf"{_B}(?:on|against|targeting|targeted|at|the|an?|of)\s*$"
 _MEDIATOR = rf"{_B}(?:mediat\w*|facilitat\w*|broker\w*|intermediar\w*)"
 _HOSTED = rf"{_B}(?:hosted|host|hosts|hosting|invited)\s*$"
@@ -144,11 +150,18 @@ def event_reports(documents: pl.DataFrame, sentences: pl.DataFrame, statistics: 
     stats_in = _sentence_of(statistics.lazy(), sents)
     cas = stats_in.filter(pl.col("statistic_type") == "casualty")
     has_figure = cas.select(*key).unique().with_columns(has_figure=pl.lit(True))
+    gaz_types = gazetteer.lazy().select("actor_id", "actor_type")
+    has_person = (
+        _sentence_of(mentions.lazy(), sents).join(gaz_types, on="actor_id")
+        .filter(pl.col("actor_type") == "person").select(*key).unique().with_columns(has_person=pl.lit(True))
+    )
     trig = (
-        trig.join(has_figure, on=key, how="left").join(text, on=key)
-        .with_columns(has_figure=pl.col("has_figure").fill_null(False), agent=pl.col("low").str.contains(_AGENT))
-        # a bare casualty verb needs a figure or an agent of violence in its sentence
-        .filter(~pl.col("event_type").is_in(sorted(WEAK_TRIGGERS)) | pl.col("has_figure") | pl.col("agent"))
+        trig.join(has_figure, on=key, how="left").join(has_person, on=key, how="left").join(text, on=key)
+        .with_columns(has_figure=pl.col("has_figure").fill_null(False), agent=pl.col("low").str.contains(_AGENT),
+                      has_person=pl.col("has_person").fill_null(False))
+        # a bare casualty verb needs a figure, an agent of violence or a named victim in its sentence
+        .filter(~pl.col("event_type").is_in(sorted(WEAK_TRIGGERS)) | pl.col("has_figure") | pl.col("agent")
+                | pl.col("has_person"))
         .sort(*key, "char_start")
         .with_columns(
             segment_start=pl.when(pl.int_range(pl.len()).over(key) == 0).then(pl.col("sentence_char_start"))
@@ -171,8 +184,20 @@ def event_reports(documents: pl.DataFrame, sentences: pl.DataFrame, statistics: 
         )
 
     gaz = gazetteer.lazy().select("actor_id", "actor_type", "country_code")
+    # a state is the place only after a locative preposition ("in Afghanistan", "into Tajikistan"):
+    # as an adjective or a noun ("the Russian embassy", "Iranian police", "Russia said") it is an actor
+    bodies = documents.lazy().select("document_id", "body_text")
+    placed = (
+        mentions.lazy().join(gaz, on="actor_id", how="left").filter(pl.col("actor_type").is_in(["place", "state"]))
+        .join(bodies, on="document_id")
+        .with_columns(preceding=pl.col("body_text").str.slice(pl.max_horizontal(pl.col("char_start") - 14, pl.lit(0)),
+                                                              pl.min_horizontal(pl.col("char_start"), pl.lit(14)))
+                      .str.to_lowercase())
+        .filter((pl.col("actor_type") == "place") | pl.col("preceding").str.contains(_LOCATIVE))
+        .drop("body_text", "preceding")
+    )
     places = (
-        in_segment(mentions.lazy().join(gaz, on="actor_id", how="left").filter(pl.col("actor_type").is_in(["place", "state"])))
+        in_segment(placed)
         .with_columns(place_rank=pl.when(pl.col("actor_type") == "place").then(0).otherwise(1))
         .sort("trigger_start", "place_rank", "char_start").group_by("document_id", "trigger_start", maintain_order=True).first()
         .select("document_id", "trigger_start", place_id="actor_id", place_text="surface_text", place_country="country_code",
@@ -189,13 +214,26 @@ def event_reports(documents: pl.DataFrame, sentences: pl.DataFrame, statistics: 
         .join(when, left_on=["document_id", "char_start"], right_on=["document_id", "trigger_start"], how="left")
         .sort(*key, "char_start")
     )
+    # "captured" with no place in its segment captured people, not territory
+    trig = trig.with_columns(
+        event_type=pl.when((pl.col("event_type") == "territory_seized") & pl.col("place_id").is_null())
+        .then(pl.lit("arrest")).otherwise(pl.col("event_type")),
+    ).drop("acled_event_type", "acled_sub_event_type", "plover_event_type", "violent", "rank").join(
+        kind_frame().lazy(), on="event_type")
     # merge a segment into the previous one of its sentence when they can be one event
     prev = lambda c: pl.col(c).shift(1).over(key)  # noqa: E731
     clash_place = prev("place_id").is_not_null() & pl.col("place_id").is_not_null() & (prev("place_id") != pl.col("place_id"))
     clash_date = (prev("seg_date_start").is_not_null() & pl.col("seg_date_start").is_not_null()
                   & ((pl.col("seg_date_start") > prev("seg_date_end")) | (pl.col("seg_date_end") < prev("seg_date_start"))))
     new_report = (pl.int_range(pl.len()).over(key) == 0) | (prev("violent") != pl.col("violent")) | clash_place | clash_date
-    trig = trig.with_columns(report=new_report.cast(pl.Int32).cum_sum().over(key) - 1)
+    trig = trig.sort(*key, "char_start").with_columns(report=new_report.cast(pl.Int32).cum_sum().over(key) - 1)
+    # "..., killing nearly 200 people": a bare casualty verb with no place or date of its own
+    # belongs to the last violent report before it, even across a non-violent one ("during the
+    # withdrawal")
+    last_violent = pl.when(pl.col("violent")).then(pl.col("report")).shift(1).forward_fill().over(key)
+    attach = (pl.col("event_type").is_in(sorted(WEAK_TRIGGERS)) & pl.col("place_id").is_null()
+              & pl.col("seg_date_start").is_null() & last_violent.is_not_null())
+    trig = trig.with_columns(report=pl.when(attach).then(last_violent).otherwise(pl.col("report")))
     rkey = [*key, "report"]
     group = (
         trig.sort(*rkey, "rank", "char_start")
@@ -217,9 +255,12 @@ def event_reports(documents: pl.DataFrame, sentences: pl.DataFrame, statistics: 
             pl.col("seg_precision").sort_by("char_start").drop_nulls().first().alias("date_precision"),
         )
     )
-    # status: a cue between the report's start and its trigger; clarity: the report's own text
-    before = pl.col("low").str.slice(pl.col("report_start") - pl.col("sentence_char_start"),
-                                     pl.col("trigger_char_start") - pl.col("report_start"))
+    # status: a cue between the previous report's trigger (or the sentence start) and this
+    # trigger; clarity: the report's own text
+    group = group.sort(*key, "trigger_char_start").with_columns(
+        cue_from=pl.col("trigger_char_end").shift(1).over(key).fill_null(pl.col("sentence_char_start")))
+    before = pl.col("low").str.slice(pl.col("cue_from") - pl.col("sentence_char_start"),
+                                     pl.max_horizontal(pl.col("trigger_char_start") - pl.col("cue_from"), pl.lit(0)))
     window = before.str.slice(pl.max_horizontal(before.str.len_chars().cast(pl.Int64) - 60, pl.lit(0)))
     own = pl.col("low").str.slice(pl.col("report_start") - pl.col("sentence_char_start"),
                                   pl.col("report_end") - pl.col("report_start"))
@@ -229,12 +270,26 @@ def event_reports(documents: pl.DataFrame, sentences: pl.DataFrame, statistics: 
         .when(before.str.contains(_HYPOTHETICAL)).then(pl.lit("hypothetical"))
         .otherwise(pl.lit("occurred")),
         event_clarity=pl.when(own.str.contains(_SUMMARY)).then(pl.lit("summary")).otherwise(pl.lit("incident")),
+        # a non-violent event named by a noun ("support for", "recognition of", "sanctions",
+        # "mediation") with no date and no specific place is a topic, not an event that happened
+        generic=(~pl.col("violent") & ~pl.col("trigger_text").str.to_lowercase().str.contains(_FINITE_VERB)
+                 & pl.col("date_start").is_null() & (pl.col("location_type").fill_null("") != "place"))
+        # a subheading ("Diplomatic Engagement and Recognition") names a topic; the headline
+        # (sentence 0) and a dated timeline item ("2015: ISIL captures Ramadi") name events
+        | ((pl.col("sentence_index") > 0) & ~pl.col("low").str.contains(r"[.!?:;\"')]\s*$")
+           & (pl.col("low").str.count_matches(" ") < 12) & pl.col("date_start").is_null()),
+        negated_inside=pl.col("trigger_text").str.to_lowercase().str.contains(rf"{_B}(?:no|not|never){_B}"),
         # an attack on armed forces is a battle in ACLED's terms
         acled_event_type=pl.when((pl.col("event_type") == "attack") & own.str.contains(_FORCES))
         .then(pl.lit("Battles")).otherwise(pl.col("acled_event_type")),
         acled_sub_event_type=pl.when((pl.col("event_type") == "attack") & own.str.contains(_FORCES))
         .then(pl.lit("Armed clash")).otherwise(pl.col("acled_sub_event_type")),
     )
+    group = group.with_columns(
+        status=pl.when(pl.col("negated_inside")).then(pl.lit("negated"))
+        .when((pl.col("status") == "occurred") & pl.col("generic")).then(pl.lit("generic"))
+        .otherwise(pl.col("status")),
+    ).drop("generic", "negated_inside")
     # toll: the report's casualty figures, added up per phrase by casualty_totals
     figures = (
         cas.with_columns(pl.col("char_start").cast(pl.Int32).alias("_pos")).sort("document_id", "_pos")

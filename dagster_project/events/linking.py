@@ -35,7 +35,7 @@ import re
 
 import polars as pl
 
-from dagster_project.events.taxonomy import FAMILY
+from dagster_project.events.taxonomy import FAMILY, compatibility_frame, compatible
 
 WITHIN_DOCUMENT_SENTENCES = 10
 DATE_SLACK_DAYS = 1
@@ -64,7 +64,7 @@ def _within_document(reports: pl.DataFrame, low_sentences: pl.DataFrame) -> pl.D
                 for h in reversed(heads):
                     if r["sentence_index"] - h["sentence_index"] > WITHIN_DOCUMENT_SENTENCES:
                         break
-                    if FAMILY[h["event_type"]] != FAMILY[r["event_type"]] or h["event_clarity"] != "incident":
+                    if not compatible(h["event_type"], r["event_type"]) or h["event_clarity"] != "incident":
                         continue
                     if r["location_actor_id"] and h["location_actor_id"] and r["country_code"] != h["country_code"]:
                         continue
@@ -75,6 +75,24 @@ def _within_document(reports: pl.DataFrame, low_sentences: pl.DataFrame) -> pl.D
                 out.append((doc, r["trigger_char_start"], r["trigger_char_start"]))
             else:
                 out.append((doc, r["trigger_char_start"], target["trigger_char_start"]))
+    # the headline (sentence 0) reports the article's main event: its report joins the first
+    # later report of the same family
+    first_of_family: dict[tuple[str, str], int] = {}
+    for doc, items in by_doc.items():
+        for r in items:
+            if r["sentence_index"] > 0:
+                first_of_family.setdefault((doc, FAMILY[r["event_type"]]), r["trigger_char_start"])
+    headline = {(doc, r["trigger_char_start"]): first_of_family.get((doc, FAMILY[r["event_type"]]))
+                for doc, items in by_doc.items() for r in items if r["sentence_index"] == 0}
+    head_of = {}
+    for doc, start, target in out:
+        head_of[(doc, start)] = target
+    out = [(doc, start, headline[(doc, start)] if headline.get((doc, start)) is not None else target)
+           for doc, start, target in out]
+    # reports merged into the headline's report follow it
+    moved = {(doc, start): target for doc, start, target in out if (doc, start) in headline}
+    out = [(doc, start, moved.get((doc, target), target)) for doc, start, target in out]
+    del head_of
     mapping = pl.DataFrame(out, schema={"document_id": pl.String, "trigger_char_start": pl.Int32,
                                         "doc_event": pl.Int32}, orient="row")
     return reports.join(mapping, on=["document_id", "trigger_char_start"], how="left")
@@ -121,6 +139,7 @@ def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: p
     cand = doc_events.filter((pl.col("event_clarity") == "incident") & pl.col("lo").is_not_null())
     pairs = (
         cand.join(cand, on="family", suffix="_b")
+        .join(compatibility_frame(), on=["event_type", "event_type_b"])
         .filter(
             (pl.col("node") < pl.col("node_b")) & (pl.col("document_id") != pl.col("document_id_b"))
             & (pl.col("lo") <= pl.col("hi_b")) & (pl.col("lo_b") <= pl.col("hi"))
@@ -142,6 +161,7 @@ def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: p
     undated = placed.filter(pl.col("lo").is_null())
     loose = (
         undated.join(placed, on=["family", "location_actor_id"], suffix="_b")
+        .join(compatibility_frame(), on=["event_type", "event_type_b"])
         .filter(
             (pl.col("node") != pl.col("node_b")) & (pl.col("document_id") != pl.col("document_id_b"))
             & (pl.col("actors").list.set_intersection("actors_b").list.len() > 0)

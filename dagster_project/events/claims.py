@@ -1,0 +1,1045 @@
+"""Attributed statements ("who says so"): one row per claim a sentence attributes to a source.
+
+In: documents (document_id, body_text), sentences (`extract.sentences.split_sentences`),
+actor_mentions (`extract.actors.extract_actor_mentions`) and the gazetteer (`load_gazetteer`).
+Out: `CLAIM_SCHEMA`, one row per attributed statement: the claimant as written (null when the
+text names no source), the cue, the claim's content, each with its span in body_text
+(0-based, end-exclusive; body_text[start:end] is the text), whether the content is quoted, and
+the claim type:
+
+| claim_type             | form                                                                |
+|------------------------|---------------------------------------------------------------------|
+| `responsibility_claim` | "X claimed responsibility for the attack", "the attack was claimed by X", "X said it was behind" |
+| `denial`               | "X denied any involvement", "X rejected the allegations"            |
+| `according_to`         | "according to X, ...", "... per X", "..., citing X"                 |
+| `passive`              | no named source: "It was reported that ...", "X is suspected", "were reported killed", "reportedly" |
+| `direct`               | the content is the claimant's own words in quote marks              |
+| `mixed`                | reported speech with a quoted part: said he "did it for Al Aqsa"    |
+| `indirect`             | every other attributed statement: "X said (that) ...", "S, officials said", accusations, beliefs |
+
+How (a cascade of finite-state patterns over part-of-speech-like tags, in the manner of
+FASTUS-style shallow parsers, all as polars expressions over whole columns):
+
+1. Prefilter: only sentences whose lowercased text holds a cue word (`CUE_PREFILTER`) go on.
+2. Tokens: one `find_spans` pass over those sentences; every token gets a one-character tag
+   from a lexicon join (determiner, pronoun, auxiliary, negation, preposition, time word, cue
+   verb, capitalized word, ...) and a sentence becomes a tag string, one character per token.
+3. Cues: the cue tokens of the tag strings (`find_spans` again). For each cue, its left and
+   right context are slices of the tag string; the claimant, the content and the frame
+   ("X said S", "S, X said", "according to X", passives, responsibility, denial, quotes) are
+   regex matches over those slices, and a match's group lengths are token counts, so the
+   offsets come back from the token offset lists with `list.get`.
+4. Quotes are paired per paragraph over body_text (an unclosed quote ends at the paragraph
+   break, so a claim never crosses one); a quoted content takes the whole quote even when it
+   runs over several sentences, a quote split by its cue ('"A," he said. "B."') is one claim,
+   and a cue that ends its paragraph with a colon takes the next paragraph's quote.
+5. Claimants: appositives ("Hugh Hill, a doctor, said" -> "Hugh Hill"; "the umbrella group,
+   Taliban," kept whole), relative pronouns (", who said" -> the antecedent), coordinated
+   verbs ("claimed responsibility and said") inherit the subject, coordinated speakers
+   ("Both A and B claimed") give one claim each, pronouns are resolved to the only gazetteer
+   person (he, she) or group (they, it) of the last three sentences. claimant_actor_id is the
+   gazetteer actor the claimant phrase contains (a person first, then groups and
+   organisations, then states, then places; the rightmost on ties).
+
+Not claims: negated ones ("no group has claimed responsibility", "did not say", "There was no
+immediate claim"), "claimed 7 lives", prenominal "suspected"/"alleged" ("suspected gunmen"),
+passives of speech verbs other than the reporting ones ("had been denied entry").
+
+Natural key: (document_id, char_start, cue_char_start, claimant_char_start); the claimant is
+part of it because coordinated speakers share the cue and the content.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dagster_project.extract.spans import find_spans
+
+CLAIM_SCHEMA = {
+    "document_id": pl.String,
+    "sentence_index": pl.Int32,
+    "claimant_text": pl.String,
+    "claimant_char_start": pl.Int64,
+    "claimant_char_end": pl.Int64,
+    "claimant_actor_id": pl.String,
+    "cue": pl.String,
+    "cue_char_start": pl.Int64,
+    "cue_char_end": pl.Int64,
+    "claim_text": pl.String,
+    "char_start": pl.Int64,
+    "char_end": pl.Int64,
+    "is_direct_quote": pl.Boolean,
+    "claim_type": pl.String,
+}
+CLAIM_TYPES = ("direct", "indirect", "mixed", "according_to", "responsibility_claim", "denial", "passive")
+
+# --- cue lexicon (data) -----------------------------------------------------------------------
+# Reporting verbs by lemma, with their class. The union of two published lists:
+# - textacy's reporting verbs (`textacy.extract.triples._reporting_verbs`, used by its
+#   direct-quotation extractor; Burton DeWilde, Apache-2.0);
+# - the Gender Gap Tracker's English quote verbs (sfu-discourse-lab/GenderGapTracker,
+#   nlp/english/rules/quote_verb_list.txt; Asr et al., "The Gender Gap Tracker", PLoS ONE 16(1), 2021).
+# Left out although on a list: verbs that in news mostly report acts, not statements (accept,
+# continue, ensure, present, release, post, read, order, ask, urge, recommend, decline, convince,
+# persist, preach, rave, point, charge, criticize, denounce, decry, agree, hope, promise, cite
+# as a verb, describe and consider in the active, dispute: mostly the noun). Added for attributions the lists lack:
+# deny-type (refute, disavow, reject/dismiss + "claims"), blame-type (attribute), utterances
+# (shout, yell, chant, scream), hedges and the prepositional cues below.
+# Classes: say (takes any content), strict (needs "that", a colon, a quote or a clause: these
+# verbs also take plain objects, "announced a ceasefire"), tell (takes an addressee), cognition,
+# evidence (a document or finding as the source: "investigations show"), find (only "found
+# that"), claim, deny,
+# deny_if (reject / dismiss: a denial only of "claims", "allegations", ...), blame, utter,
+# call ("called the shooting a terrorist attack"), passive (only in agentless passives:
+# "was considered", "is being treated as", "was described as").
+REPORTING_VERBS: dict[str, str] = {
+    # say
+    "say": "say", "state": "say", "add": "say", "argue": "say", "assert": "say", "reassert": "say",
+    "contend": "say", "insist": "say", "maintain": "strict", "claim": "claim", "allege": "say",
+    "report": "say", "confirm": "say", "reconfirm": "say", "warn": "tell", "caution": "tell",
+    "tell": "tell", "inform": "tell", "assure": "tell", "reassure": "tell", "remind": "tell", "notify": "tell",
+    # strict
+    "announce": "strict", "declare": "strict", "explain": "strict", "note": "strict", "mention": "strict",
+    "observe": "strict", "remark": "strict", "comment": "strict", "reply": "strict", "respond": "strict",
+    "stress": "strict", "emphasize": "strict", "emphasise": "strict", "reiterate": "strict", "restate": "strict",
+    "acknowledge": "strict", "admit": "strict", "concede": "strict", "reveal": "strict", "disclose": "strict",
+    "clarify": "strict", "proclaim": "strict", "exclaim": "strict", "write": "strict", "tweet": "strict",
+    "testify": "strict", "predict": "strict", "complain": "strict", "conclude": "strict", "recall": "strict",
+    "speak": "strict", "highlight": "strict", "underline": "strict", "specify": "strict", "retell": "strict",
+    "reckon": "strict", "indicate": "strict", "propose": "strict", "posit": "strict",
+    # cognition (a holder's belief; agentless in the passive); believe / think / fear / worry
+    # need a clause ("believe the Continuity IRA was responsible"), suspect / estimate take an
+    # object too ("Turkish authorities suspect ISIL")
+    "believe": "cognition", "think": "cognition", "suspect": "suspect", "fear": "cognition",
+    "estimate": "suspect", "worry": "cognition",
+    # evidence
+    "suggest": "evidence", "show": "show", "demonstrate": "find", "find": "find", "illustrate": "find",
+    # deny / blame / utter / call
+    "deny": "deny", "refute": "deny", "disavow": "deny",
+    "reject": "deny_if", "dismiss": "deny_if",
+    "blame": "blame", "accuse": "blame", "attribute": "blame",
+    "shout": "utter", "yell": "utter", "scream": "utter", "chant": "utter",
+    "call": "call",
+    # passive only
+    "consider": "passive", "describe": "passive", "treat": "passive", "understand": "passive",
+    "presume": "passive",
+}
+# verbs whose agentless passive is an attribution to an unnamed source ("X is suspected",
+# "It was reported that ...", "was blamed on"); the wiki_claims conventions' list
+PASSIVE_OK = frozenset("""report say believe suspect allege think confirm consider describe blame treat
+estimate fear understand presume accuse""".split())
+# a negated passive of these is still a belief with a negated content ("are not believed to be
+# life threatening")
+NEG_RAISING = frozenset("believe think consider suspect fear".split())
+# verbs that are a cue only before "responsibility" / "credit" ("took responsibility")
+RESPONSIBILITY_VERBS = {"take": "resp", "accept": "resp", "assume": "resp", "bear": "resp"}
+HEDGES = ("reportedly", "allegedly", "purportedly", "supposedly")
+
+_IRREGULAR = {
+    "say": ("said", "says", "saying"), "tell": ("told", "tells", "telling"), "think": ("thought", "thinks", "thinking"),
+    "write": ("wrote", "written", "writes", "writing"), "speak": ("spoke", "spoken", "speaks", "speaking"),
+    "find": ("found", "finds", "finding"), "show": ("showed", "shown", "shows", "showing"),
+    "take": ("took", "taken", "takes", "taking"), "bear": ("bore", "borne", "bears", "bearing"),
+    "understand": ("understood", "understands", "understanding"), "retell": ("retold", "retells", "retelling"),
+    "admit": ("admitted", "admits", "admitting"), "regret": ("regretted", "regrets", "regretting"),
+    "dispute": ("disputed", "disputes", "disputing"),
+}
+
+
+def _inflections(lemma: str) -> list[tuple[str, str]]:
+    """(form, form type) for a lemma: base, 3rd person -s, past / participle -ed, -ing."""
+    if lemma in _IRREGULAR:
+        forms = _IRREGULAR[lemma]
+        out = [(lemma, "base")]
+        for f in forms:
+            out.append((f, "ing" if f.endswith("ing") else "s" if f.endswith("s") and f != lemma else "ed"))
+        return out
+    if lemma.endswith("e"):
+        ed, ing, s = lemma + "d", lemma[:-1] + "ing", lemma + "s"
+    elif lemma.endswith("y") and lemma[-2] not in "aeiou":
+        ed, ing, s = lemma[:-1] + "ied", lemma + "ing", lemma[:-1] + "ies"
+    elif lemma.endswith(("s", "sh", "ch", "x", "z")):
+        ed, ing, s = lemma + "ed", lemma + "ing", lemma + "es"
+    else:
+        ed, ing, s = lemma + "ed", lemma + "ing", lemma + "s"
+    return [(lemma, "base"), (s, "s"), (ed, "ed"), (ing, "ing")]
+
+
+def _cue_forms() -> pl.DataFrame:
+    rows = []
+    for lemma, cls in {**REPORTING_VERBS, **RESPONSIBILITY_VERBS}.items():
+        for form, ftype in _inflections(lemma):
+            rows.append((form, lemma, cls, ftype))
+    df = pl.DataFrame(rows, schema={"low": pl.String, "lemma": pl.String, "cls": pl.String, "ftype": pl.String},
+                      orient="row")
+    return df.unique("low", keep="first", maintain_order=True)
+
+
+CUE_FORMS = _cue_forms()
+
+# Word tags: one character per token. Function words by lexicon (any case), the rest by shape.
+_TAG_WORDS = {
+    "D": """the this these those its his her their our my your other another every such any various numerous
+            certain whose""",
+    "K": "some many several both most all each few",
+    "I": "a an",
+    "P": "he she they it we you",
+    "O": "him them us me",
+    "W": "who whom which",
+    "T": "that",
+    "e": "is are was were be been being am",
+    "h": "has have had having",
+    "m": "will would could should may might must can shall did does do cannot",
+    "x": """no not never nobody none nothing neither nor didn't doesn't don't hasn't haven't hadn't isn't
+            aren't wasn't weren't won't wouldn't can't couldn't shouldn't""",
+    "r": """also later then now first again already still just once initially earlier previously recently
+            since subsequently immediately soon repeatedly further instead even only yet meanwhile""",
+    "H": " ".join(HEDGES),
+    "c": "and or &",
+    "b": """but while whereas although though because when after before if unless until where whether however
+            without so whilst""",
+    "A": "as",
+    "o": """of for to at from in al el ul e i wal bin ibn bint de del della da du la le van von der den y""",
+    "p": """on with into over under about against during near within through across amid among toward towards
+            around despite behind via than like upon onto outside inside following including beside between
+            beyond throughout""",
+    "y": "by",
+    "t": """today yesterday tonight tomorrow monday tuesday wednesday thursday friday saturday sunday january
+            february march april may june july august september october november december jan feb mar apr jun
+            jul aug sep sept oct nov dec week weeks month months year years day days morning afternoon evening
+            night weekend last next ago hour hours minute minutes decade decades""",
+    "n": """one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+            seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds
+            thousand thousands million millions dozen dozens scores""",
+    "R": "responsibility credit",
+    "X": """attack attacks bombing bombings blast blasts assault assaults explosion explosions shooting shootings
+            killing killings massacre kidnapping kidnappings abduction operation strike strikes ambush raid raids
+            incident incidents bomb bombs""",
+    "E": "there",
+    "Z": "according citing",
+    "z": "per",
+}
+# words whose lexicon tag holds in any case ("The", "Of", "May"); other lexicon words count
+# only in lower case or as the first word of a sentence (mid-sentence "States" is a name)
+_ANY_CASE_TAGS = "DKIxPtnZ"
+_LY_NOT_ADVERBS = """family supply reply rally ally assembly belly bully fly holy ugly jelly anomaly monopoly
+    butterfly lily homily italy july weekly monthly daily yearly hourly""".split()
+
+
+def _tag_table() -> pl.DataFrame:
+    rows = []
+    for tag, words in _TAG_WORDS.items():
+        for w in words.split():
+            rows.append((w, tag))
+    df = pl.DataFrame(rows, schema={"low": pl.String, "lex": pl.String}, orient="row")
+    return df.unique("low", keep="first", maintain_order=True)
+
+
+TAG_TABLE = _tag_table()
+
+# Nouns that stand as a source for evidence verbs ("Initial investigations show ...").
+EVIDENCE_NOUNS = frozenset("""investigation investigations data figures figure records evidence footage documents
+    document analysis study studies research report reports survey surveys poll polls results images video
+    videos statistics tests autopsy findings assessment assessments intelligence review reviews audit""".split())
+# Nouns that can name a source; used to accept a sentence-final "S, NP said" whose NP is
+# not capitalized.
+PLURAL_HEADS = frozenset("police people military media staff personnel public they we you i crew".split())
+PRONOUNS_PERSON = ("he", "she")
+PRONOUNS_GROUP = ("they", "it", "we")
+
+# every cue word, for the sentence prefilter
+_PREFILTER_WORDS = sorted(set(CUE_FORMS["low"].to_list()) | set(HEDGES) | {"according", "citing", "per"})
+CUE_PREFILTER = r"\b(?:" + "|".join(_PREFILTER_WORDS) + r")\b|[a-z]ed(?: it| this)?:"
+
+# tokens: abbreviations with inner periods (U.S.), numbers (1,500.5), words with inner
+# apostrophes or hyphens (Jama'at, al-Qaeda), a plural possessive (DHS'), single symbols
+TOKEN_RE = r"(?:\p{L}\.){2,}|\p{N}+(?:[.,]\p{N}+)*|[\p{L}\p{N}]*[sS]'|[\p{L}\p{N}]+(?:['&-][\p{L}\p{N}]+)*|[^\s\p{L}\p{N}]"
+
+# --- tag-string grammar -------------------------------------------------------------------------
+# A noun phrase: an optional determiner, a word, then words, quotes, "of/for/in/... + word",
+# "Name and Name", "(ACRONYM)". A pronoun alone is one too.
+_NAME = r"(?:C(?:c[DKI]?C)*)"  # "Iraq and the Levant": "and" only between capitalized words
+_NPU = rf"(?:[wnQq']|{_NAME}|o[DKI]?(?:[wnQ]|{_NAME})|\(C\)|O)"
+NP = rf"(?:P|K|[DKI]?(?:[wnQ']|{_NAME}){_NPU}*)"
+# a short noun phrase (the antecedent of a relative pronoun)
+NPS = r"(?:[DKIn]?[wCnX']{0,3}[wCX])"
+# time adjuncts and adverbs between a subject and its verb, or a verb and its content
+_ADJ = r"(?:r|[op]?[DKI]?[nt]*t[nt]*)"
+_ADJ_STRIP = rf"(?:,?{_ADJ}|,[op][DKI]?[wC]{{1,3}},)+"
+_FINAL_R = rf"(?:{_ADJ}|[op][DKIO]?[wCnO]{{0,4}}(?:c[DKIO]?[wCO]{{1,3}})?)*\.?q?"
+
+
+def _g(expr: pl.Expr, pattern: str) -> pl.Expr:
+    return expr.str.extract_groups(pattern)
+
+
+def _len(field: pl.Expr) -> pl.Expr:
+    return field.fill_null("").str.len_chars().cast(pl.Int32)
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=CLAIM_SCHEMA)
+
+
+# --- stage 1-2: candidate sentences, tokens, tags ---------------------------------------------
+
+def _candidates(sentences: pl.DataFrame) -> pl.DataFrame:
+    s = sentences.select("document_id", "sentence_index", "char_start", "char_end", "sentence_text")
+    s = s.filter(pl.col("sentence_text").str.to_lowercase().str.contains(CUE_PREFILTER))
+    return s.with_row_index("_sid").with_columns(pl.col("_sid").cast(pl.Int64))
+
+
+def _tokens(cand: pl.DataFrame) -> pl.DataFrame:
+    spans = find_spans(cand.select("_sid", "sentence_text"), TOKEN_RE, id_col="_sid", text_col="sentence_text")
+    tok = spans.select(
+        "_sid", pl.col("match").alias("tok"), pl.col("char_start").alias("ts").cast(pl.Int32),
+        pl.col("char_end").alias("te").cast(pl.Int32), pl.col("match_no").alias("ti").cast(pl.Int32),
+        "prev_char", "next_char",
+    ).collect()
+    same_next = pl.col("_sid").shift(-1) == pl.col("_sid")
+    same_next2 = pl.col("_sid").shift(-2) == pl.col("_sid")
+    same_next3 = pl.col("_sid").shift(-3) == pl.col("_sid")
+    tok = tok.with_columns(low=pl.col("tok").str.to_lowercase()).with_columns(
+        n1=pl.when(same_next).then(pl.col("low").shift(-1)),
+        n2=pl.when(same_next2).then(pl.col("low").shift(-2)),
+        n3=pl.when(same_next3).then(pl.col("low").shift(-3)),
+        n1_cap=pl.when(same_next).then(pl.col("tok").shift(-1).str.contains(r"^\p{Lu}")),
+    )
+    nxt_cls = CUE_FORMS.select(pl.col("low").alias("n1"), pl.col("cls").alias("n1_cls"))
+    tok = tok.join(nxt_cls, on="n1", how="left")
+    tok = tok.join(TAG_TABLE, on="low", how="left").join(CUE_FORMS, on="low", how="left")
+    is_cap = pl.col("tok").str.contains(r"^\p{Lu}")
+    first = pl.col("ti") == 0
+    lower_ok = ~is_cap | first
+    dets = list(_TAG_WORDS["D"].split()) + list(_TAG_WORDS["K"].split()) + ["a", "an"]
+    resp_next = pl.col("n1").is_in(["responsibility", "credit"]) | (
+        pl.col("n1").is_in(["full", "sole", "the"]) & pl.col("n2").is_in(["responsibility", "credit"]))
+    colon_verb = (
+        pl.col("lex").is_null() & pl.col("cls").is_null() & ~is_cap & pl.col("low").str.contains(r"^[a-z]{3,}ed$")
+        & (((pl.col("n1") == ":") & (pl.col("n2").is_null() | (pl.col("n2") == '"')))
+           | (pl.col("n1").is_in(["it", "this"]) & (pl.col("n2") == ":") & (pl.col("n3").is_null() | (pl.col("n3") == '"'))))
+    )
+    opening = pl.col("prev_char").is_in(["", " ", "(", "[", "-", "—", "–"]) & ~pl.col("next_char").is_in(["", " "])
+    punct = {",": ",", ";": ";", ":": ":", ".": ".", "!": ".", "?": ".", "…": ".", "(": "(", ")": ")",
+             "[": "(", "]": ")", "-": "-", "–": "-", "—": "-", "'": "'"}
+    cue_tag = pl.when(pl.col("ftype") == "ing").then(pl.lit("G")).when(pl.col("ftype") == "s").then(pl.lit("S")) \
+        .otherwise(pl.lit("V"))
+    tag = (
+        pl.when(pl.col("tok") == '"').then(pl.when(opening).then(pl.lit("Q")).otherwise(pl.lit("q")))
+        .when(pl.col("tok").is_in(list(punct))).then(pl.col("tok").replace_strict(punct, default="#"))
+        .when((pl.col("tok") == "I")).then(pl.lit("P"))
+        .when((pl.col("tok") == "May")).then(pl.lit("t"))
+        .when((pl.col("low") == "according") & (pl.col("n1") == "to")).then(pl.lit("Z"))
+        .when(pl.col("low") == "according").then(pl.lit("w"))
+        .when(pl.col("low") == "per").then(
+            pl.when(pl.col("n1").is_in(dets) | pl.col("n1_cap").fill_null(False)).then(pl.lit("z")).otherwise(pl.lit("p")))
+        .when(pl.col("cls").is_not_null() & lower_ok & ((pl.col("cls") != "resp") | resp_next)).then(cue_tag)
+        .when(pl.col("cls") == "resp").then(pl.lit("w"))
+        .when(colon_verb).then(pl.lit("V"))
+        .when(pl.col("lex").is_not_null() & (lower_ok | pl.col("lex").is_in(list(_ANY_CASE_TAGS)))).then(pl.col("lex"))
+        .when(pl.col("tok").str.contains(r"^\p{N}")).then(pl.lit("n"))
+        .when(is_cap).then(pl.lit("C"))
+        .when(pl.col("low").str.contains(r"^[a-z]{2,}ly$") & ~pl.col("low").is_in(_LY_NOT_ADVERBS)).then(pl.lit("r"))
+        .when(pl.col("tok").str.contains(r"^[\p{L}]")).then(pl.lit("w"))
+        .otherwise(pl.lit("#"))
+    )
+    return tok.with_columns(
+        tag=tag,
+        cls=pl.when(colon_verb & pl.col("cls").is_null()).then(pl.lit("colon")).otherwise(pl.col("cls")),
+        lemma=pl.when(colon_verb & pl.col("lemma").is_null()).then(pl.col("low")).otherwise(pl.col("lemma")),
+        ftype=pl.when(colon_verb & pl.col("ftype").is_null()).then(pl.lit("ed")).otherwise(pl.col("ftype")),
+    )
+
+
+def _sentence_tags(tok: pl.DataFrame, cand: pl.DataFrame) -> pl.DataFrame:
+    sent = tok.group_by("_sid", maintain_order=True).agg(
+        raw_tags=pl.col("tag").str.join(""), ts=pl.col("ts"), te=pl.col("te"), low=pl.col("low"))
+    t = pl.col("raw_tags")
+    # noun readings of cue words: after a determiner ("the claims", "the suspect"), and an -s
+    # form before a verb or an auxiliary ("reports say", "claims were")
+    t = t.str.replace_all(r"([DKIn])[VSG]", "${1}w")
+    t = t.str.replace_all(r"S(r*[VSGehm])", "w${1}").str.replace_all(r"S(r*[VSGehm])", "w${1}")
+    t = t.str.replace_all("S", "V", literal=True)
+    # a cue word right before a cue verb is a noun: "a United Nations report documented"
+    t = t.str.replace_all(r"V(r*V)", "w${1}")
+    return sent.with_columns(tags=t, n_tok=pl.col("ts").list.len().cast(pl.Int32)).join(
+        cand.select("_sid", "document_id", "sentence_index", pl.col("char_start").alias("s_start"),
+                    pl.col("char_end").alias("s_end"), "sentence_text"), on="_sid")
+
+
+# --- stage 3: cue rows and frames ---------------------------------------------------------------
+
+def _cue_rows(sent: pl.DataFrame, tok: pl.DataFrame) -> pl.DataFrame:
+    cues = find_spans(sent.select("_sid", "tags"), r"[VGZzH]", id_col="_sid", text_col="tags").select(
+        "_sid", pl.col("char_start").cast(pl.Int32).alias("c0"), pl.col("match").alias("ctag")).collect()
+    cues = cues.join(sent, on="_sid").join(
+        tok.select("_sid", pl.col("ti").alias("c0"), "lemma", "cls", "ftype", pl.col("low").alias("clow"), "n1_cls", "n1"),
+        on=["_sid", "c0"], how="left")
+    tags = pl.col("tags")
+    c0 = pl.col("c0")
+    cues = cues.with_columns(
+        c1=pl.when((pl.col("ctag") == "Z") & (pl.col("clow") == "according")).then(c0 + 2).otherwise(c0 + 1),
+        pre=tags.str.slice(0, c0),
+    ).with_columns(
+        grp_raw=pl.col("pre").str.extract(r"([ehmxrH]*)$", 1).fill_null(""),
+    ).with_columns(
+        glead=_len(pl.col("grp_raw").str.extract(r"^(r*)", 1)),
+    ).with_columns(
+        g0=pl.when(pl.col("ctag").is_in(["H", "Z", "z"])).then(c0)
+        .otherwise(c0 - _len(pl.col("grp_raw")) + pl.col("glead")),
+    ).with_columns(
+        grp=tags.str.slice(pl.col("g0"), c0 - pl.col("g0")),
+        Lt=tags.str.slice(0, pl.col("g0")),
+    ).with_columns(
+        # responsibility: "claimed responsibility", "took full responsibility"
+        resp_off=pl.when(pl.col("cls").is_in(["claim", "resp"])).then(
+            pl.when(tags.str.slice(pl.col("c1"), 1) == "R").then(0)
+            .when(tags.str.slice(pl.col("c1"), 2).str.contains(r"^[wDK]R$")).then(1)),
+    ).with_columns(
+        c1e=pl.when(pl.col("resp_off").is_not_null()).then(pl.col("c1") + pl.col("resp_off") + 1).otherwise(pl.col("c1")),
+    ).with_columns(
+        Rt=tags.str.slice(pl.col("c1e")),
+        passive=pl.col("grp").str.contains("e") & (pl.col("ftype") == "ed"),
+        has_aux=pl.col("grp").str.contains(r"[ehm]"),
+        negated=pl.col("grp").str.contains("x")
+        | pl.col("sentence_text").str.slice(0, pl.col("ts").list.get(pl.col("g0"), null_on_oob=True))
+        .str.to_lowercase().str.contains(r"\b(?:yet|refused|declined|failed|unable|not) to\s*$"),
+    )
+    return cues
+
+
+def _frames(cues: pl.DataFrame) -> pl.DataFrame:
+    Lt, Rt = pl.col("Lt"), pl.col("Rt")
+    g0, c1e = pl.col("g0"), pl.col("c1e")
+    cls, lemma = pl.col("cls"), pl.col("lemma")
+
+    # left context without trailing adverbs / time adjuncts ("later", ", on Tuesday,")
+    strip = _g(Lt, rf"^(.*?)({_ADJ_STRIP})$")
+    cues = cues.with_columns(
+        Lc=pl.when(strip.struct.field("1").is_not_null()).then(
+            strip.struct.field("1") + pl.when(strip.struct.field("2").str.starts_with(",")).then(pl.lit(",")).otherwise(pl.lit("")))
+        .otherwise(Lt))
+    Lc = pl.col("Lc")
+    rel = _g(Lc, rf"^(.*?)({NP})(,?W)$")
+    raise_ = _g(Lc, rf"^(.*?)({NP})([ehmr]*Vo)$")
+    app = _g(Lc, rf"^(.*?)({NP})(,)({NP})(,)$")
+    nameapp = _g(Lc, rf"^((?:r,?)?)(C{{2,4}})(,)({NP})$")
+    plain = _g(Lc, rf"^(.*?)({NP})(,?)$")
+    f = lambda s, k: s.struct.field(k)  # noqa: E731
+    app_desc = f(app, "4").str.contains(r"^[DKIw]")  # "Hugh Hill, a doctor," -> Hugh Hill
+    rel_ok = f(rel, "1").is_not_null() & (
+        (pl.col("low").list.get(_len(f(rel, "1")) + _len(f(rel, "2")) + _len(f(rel, "3")) - 1, null_on_oob=True) != "which")
+        | pl.col("low").list.slice(_len(f(rel, "1")), _len(f(rel, "2"))).list.eval(
+            pl.element().is_in(list(EVIDENCE_NOUNS))).list.any())
+    # a participle after a comma ("..., saying") shares the sentence's subject
+    no_own = (pl.col("ctag") == "G") & Lc.str.ends_with(",")
+    rel = pl.when(rel_ok).then(rel)
+    cues = cues.with_columns(
+        own_a=pl.when(no_own).then(None).when(f(rel, "1").is_not_null()).then(_len(f(rel, "1")))
+        .when(f(raise_, "1").is_not_null()).then(_len(f(raise_, "1")))
+        .when(f(app, "1").is_not_null()).then(_len(f(app, "1")))
+        .when(f(nameapp, "1").is_not_null() & (_len(f(nameapp, "1")) + _len(f(nameapp, "2")) + 1 + _len(f(nameapp, "4")) == _len(Lc)))
+        .then(_len(f(nameapp, "1")))
+        .when(f(plain, "1").is_not_null()).then(_len(f(plain, "1"))),
+        own_b=pl.when(no_own).then(None).when(f(rel, "1").is_not_null()).then(_len(f(rel, "1")) + _len(f(rel, "2")))
+        .when(f(raise_, "1").is_not_null()).then(_len(f(raise_, "1")) + _len(f(raise_, "2")))
+        .when(f(app, "1").is_not_null()).then(
+            pl.when(app_desc).then(_len(f(app, "1")) + _len(f(app, "2")))
+            .otherwise(_len(f(app, "1")) + _len(f(app, "2")) + 1 + _len(f(app, "4"))))
+        .when(f(nameapp, "1").is_not_null() & (_len(f(nameapp, "1")) + _len(f(nameapp, "2")) + 1 + _len(f(nameapp, "4")) == _len(Lc)))
+        .then(_len(f(nameapp, "1")) + _len(f(nameapp, "2")))
+        .when(f(plain, "1").is_not_null()).then(_len(f(plain, "1")) + _len(f(plain, "2"))),
+        is_relative=f(rel, "1").is_not_null(),
+    )
+    # a claimant right after a negation ("no group has claimed"), or a bare determiner-less
+    # lowercase word right after "no" / "not"
+    cues = cues.with_columns(
+        negated=pl.col("negated") | (pl.col("own_a").is_not_null() & (Lc.str.slice(pl.col("own_a") - 1, 1) == "x")
+                                     & (pl.col("own_a") > 0)),
+        # the subject is shared with an earlier verb: "claimed responsibility and said", ", saying"
+        inherit_ok=Lc.str.contains(r"(?:[,;]?[cb]r*|,)$") | (Lc == "") | (pl.col("ctag") == "G"),
+    )
+    # content helpers on the right context
+    that = _g(Rt, r"^([^.,;:QqVGT]{0,10}?)T")
+    colon = _g(Rt, r"^([^.;QqVGT]{0,6}?):")
+    addr = _g(Rt, r"^([DKI]?[wC]|C+|O)[DKIPnCwQ]")
+    directive = Rt.str.contains(rf"^{NP}o[wV]")
+    adj = _g(Rt, rf"^((?:{_ADJ}|[op][DKI]?w)+,?)[^.]")
+    andverb = _g(Rt, r"^(c[Vw])")
+    cues = cues.with_columns(
+        skip=pl.when(f(that, "1").is_not_null()).then(_len(f(that, "1")) + 1)
+        .when(f(colon, "1").is_not_null()).then(_len(f(colon, "1")) + 1)
+        .when((cls == "tell") & directive).then(0)
+        .when((cls == "tell") & f(addr, "1").is_not_null()).then(_len(f(addr, "1")))
+        .when(f(adj, "1").is_not_null()).then(_len(f(adj, "1")))
+        .when((cls.is_in(["deny", "deny_if"])) & f(andverb, "1").is_not_null()).then(2)
+        .otherwise(0),
+        skip_kind=pl.when(f(that, "1").is_not_null()).then(pl.lit("that"))
+        .when(f(colon, "1").is_not_null()).then(pl.lit("colon")).otherwise(pl.lit("")),
+    )
+    rest = Rt.str.slice(pl.col("skip"))
+    cues = cues.with_columns(
+        R_rest=rest,
+        # to the end of the sentence or a semicolon
+        pre_end=pl.col("c1e") + pl.col("skip") + _len(rest.str.extract(r"^([^;]*)", 1)),
+        # a clause follows: "announced 4 US personnel were among the dead"
+        clause_follows=rest.str.contains(r"^(?:P|[DKIn]*[wCnq'o]{0,7}[ehmV])") | (pl.col("skip_kind") != ""),
+        # a quote of at least three tokens, or one that ends the clause ('maintained "cordial"
+        # relations' is a scare quote)
+        quote_follows=rest.str.contains(r"^Q[^q]{3,}|^Q[^q]*q[.,;]*$"),
+    )
+
+    # clause boundaries for agentless passives and hedges: the subject starts after the last
+    # boundary of the left context, the predicate ends at the first of the right context
+    b1 = _g(Lt, r"^(.*[;:.(b,])[^;:.(b,]")
+    b2 = _g(Lt, r"^(.*c)[DKIPnC]")
+    relant = _g(Lt, rf"^(.*?)({NPS})(,?[TW])$")
+    relant_comma = _g(Lt, rf"^(.*?)({NPS}),$")
+    cend = _g(Rt, r"^(.*?)(?:[;.]|,[bcG]|b|c[DKIPCVG]|$)")
+    cend_comma = _g(Rt, r"^(.*?)(?:[,;.]|$)")
+    cues = cues.with_columns(
+        subj_a=pl.when(f(relant, "1").is_not_null()).then(_len(f(relant, "1")))
+        .otherwise(pl.max_horizontal(_len(f(b1, "1")), _len(f(b2, "1")) )),
+        pred_end=c1e + _len(f(cend, "1")),
+        post_end=c1e + _len(f(cend_comma, "1")),
+        post_a=pl.when(f(relant_comma, "1").is_not_null()).then(_len(f(relant_comma, "1")))
+        .when(f(relant, "1").is_not_null()).then(_len(f(relant, "1")))
+        .otherwise(g0 - _len(Lt.str.extract(rf"({NPS})$", 1))),
+    )
+
+    # right-hand noun phrase (after "according to", "by", an inverted "said X")
+    rnp = _g(Rt, rf"^({NP})((?:,{NP},?)?)")
+    by_np = _g(Rt, rf"^y({NP})")
+    cues = cues.with_columns(
+        rnp_len=_len(f(rnp, "1")),
+        rnp_app=_len(f(rnp, "2")),
+        by_len=_len(f(by_np, "1")),
+    )
+    # sentence-final attribution: "S, officials said." / '"Q," he said.' / "S, as X claimed."
+    final_r = Rt.str.contains(rf"^{_FINAL_R}$") | Rt.str.contains(r"^,[GQ]")
+    fin = _g(Lc, rf"^(.*?)([.,]?q,?|,A?|q)({NP})$")
+    inv = Lc.str.contains(r"(?:[.,]?q,?|,)$") & Rt.str.contains(rf"^{NP}(?:,{NP},?)?{_FINAL_R}$") & (pl.col("rnp_len") > 0)
+    as_f = _g(Lc, rf"^((?:.*[,;.b])?)A({NP})$")
+    as_r = _g(Rt, r"^([^,;.:TQ]{0,8}),")
+    paren = _g(Lc, rf"^(.+?),({NP})$")
+    relobj = _g(Lc, rf"^(.*?)({NPS})(,?[TW])({NP})$")
+    cues = cues.with_columns(
+        is_final=final_r & f(fin, "1").is_not_null(),
+        fin_cut=_len(f(fin, "1")), fin_punct=_len(f(fin, "2")), fin_np=_len(f(fin, "3")),
+        is_inv=inv,
+        is_as=f(as_f, "2").is_not_null() & f(as_r, "1").is_not_null(),
+        as_skip=_len(f(as_r, "1")) + 1,
+        is_paren=f(paren, "1").is_not_null() & Rt.str.contains(r"^,[^G]"),
+        is_relobj=f(relobj, "1").is_not_null() & Rt.str.contains(r"^r*[ehmV]"),
+        relobj_a=_len(f(relobj, "1")),
+        relobj_cl=_len(f(relobj, "1")) + _len(f(relobj, "2")) + _len(f(relobj, "3")),
+        relobj_clb=_len(f(relobj, "1")) + _len(f(relobj, "2")) + _len(f(relobj, "3")) + _len(f(relobj, "4")),
+    )
+
+    # --- the frame of each cue ------------------------------------------------------------
+    ctag = pl.col("ctag")
+    passive = pl.col("passive")
+    by_agent = Rt.str.starts_with("y") & (pl.col("by_len") > 0)
+    it_subject = Lc.str.contains(r"(?:^|[,;:.bc])P$") & (pl.col("low").list.get(pl.col("g0") - 1, null_on_oob=True) == "it")
+    resp_cue = pl.col("resp_off").is_not_null()
+    resp_obj = (cls == "claim") & Rt.str.contains(r"^[DKI]?[wC]{0,2}X") & ~passive
+    claimed_lives = (cls == "claim") & pl.col("sentence_text").str.slice(
+        pl.col("ts").list.get(pl.col("c1e"), null_on_oob=True)).str.contains(r"(?i)^(?:the\s+)?(?:[\w,]+\s+){0,3}lives\b")
+    # "reportedly said": the hedge is part of the speech cue; "had reportedly shown": a hedge
+    hedge_alone = (ctag == "H") & ~pl.col("n1_cls").is_in(["say", "strict", "tell", "claim", "deny", "deny_if",
+                                                            "blame", "utter", "cognition"]).fill_null(False)
+    bare_prenominal = (lemma.is_in(["suspect", "allege"]) & (pl.col("ftype") == "ed") & ~pl.col("has_aux")
+                       & ~Rt.str.contains(r"^[oTA:y]"))
+    post_nominal = (lemma.is_in(["suspect", "believe", "think", "allege", "say", "report", "consider"])
+                    & (pl.col("ftype") == "ed") & ~pl.col("has_aux") & Rt.str.contains(r"^o[ewV]")
+                    & (pl.col("own_b").is_null() | (pl.col("own_b") < _len(Lc)) | Lc.str.contains(r"[wCn],?$")))
+    deny_ok = (cls == "deny") | ((cls == "deny_if") & pl.col("sentence_text").str.slice(
+        pl.col("ts").list.get(pl.col("c1e"), null_on_oob=True)).str.contains(
+        r"^(?:the |these |those |such |all |any )?(?:\w+ ){0,2}(?:claims?|allegations?|accusations?|reports?|charges?|suggestions?)\b"))
+    # a bare participle after a counted noun with nothing after it: "50 injuries reported,"
+    own_tags = pl.col("tags").str.slice(pl.col("own_a").fill_null(0), (pl.col("own_b") - pl.col("own_a")).fill_null(0))
+    passive_bare = (lemma.is_in(list(PASSIVE_OK)) & (pl.col("ftype") == "ed") & ~pl.col("has_aux")
+                    & (Rt.str.contains(r"^(?:[,;.]|$)") | pl.col("n1").is_in(["killed", "dead", "missing", "injured", "wounded"]))
+                    & own_tags.str.contains("n") & ~own_tags.str.contains("[CP]"))
+    frame = (
+        pl.when(hedge_alone).then(pl.lit("hedge"))
+        .when(ctag == "H").then(pl.lit(None))
+        .when(ctag.is_in(["Z", "z"])).then(pl.lit("according"))
+        .when(passive & by_agent & (cls == "claim")).then(pl.lit("resp_by"))
+        .when((cls == "claim") & (pl.col("ftype") == "ed") & ~pl.col("has_aux") & by_agent).then(pl.lit("resp_by_bare"))
+        .when(passive & by_agent).then(pl.lit("passive_by"))
+        .when(passive & lemma.is_in(list(PASSIVE_OK)) & it_subject & (pl.col("skip_kind") == "that")).then(pl.lit("passive_it"))
+        .when(passive & lemma.is_in(list(PASSIVE_OK))).then(pl.lit("passive"))
+        .when(passive | (cls == "passive")).then(pl.lit(None))
+        .when(post_nominal).then(pl.lit("passive_post"))
+        .when(bare_prenominal).then(pl.lit(None))
+        .when(resp_cue).then(pl.lit("resp"))
+        .when(resp_obj).then(pl.lit("resp_obj"))
+        .when(cls.is_in(["deny", "deny_if"])).then(pl.when(deny_ok).then(pl.lit("deny")))
+        .when(cls == "utter").then(
+            pl.when(Rt.str.contains(r"^[,:]?Q")).then(pl.lit("utter")))
+        .when(claimed_lives).then(pl.lit(None))
+        .when(passive_bare).then(pl.lit("passive_bare"))
+        .when(pl.col("is_inv")).then(pl.lit("final_inv"))
+        .when(pl.col("is_final")).then(pl.lit("final"))
+        .when(pl.col("is_as")).then(pl.lit("as"))
+        .when(pl.col("is_paren")).then(pl.lit("paren"))
+        .when(pl.col("is_relobj")).then(pl.lit("relobj"))
+        .otherwise(pl.lit("pre"))
+    )
+    cues = cues.with_columns(frame=frame).filter(pl.col("frame").is_not_null())
+    # what each class of verb needs in the plain "X said ..." frame
+    ftype = pl.col("ftype")
+    strict_ok = pl.col("clause_follows") | pl.col("quote_follows")
+    own_a0, own_n = pl.col("own_a").fill_null(0), (pl.col("own_b") - pl.col("own_a")).fill_null(0)
+    own_tags = pl.col("tags").str.slice(own_a0, own_n)
+    own_words = pl.col("low").list.slice(own_a0, own_n)
+    evidence_ok = (own_tags.str.contains("C")
+                   | own_words.list.eval(pl.element().is_in(list(EVIDENCE_NOUNS))).list.any()).fill_null(False)
+    # a base form with no auxiliary before a preposition or the end is a noun ("the baggage
+    # claim in Terminal 2"), unless a time adjunct follows ("officials say on Tuesday")
+    noun_reading = ((ftype == "base") & ~pl.col("has_aux") & Rt.str.contains(r"^r*[op.,;:)]")
+                    & ~Rt.str.contains(r"^r*[op][DKI]?[nt]*t"))
+    # a base form with no auxiliary needs a plural subject ("Turkish authorities suspect ISIL",
+    # "Officials say"): "Islamic state militants", "Myanmar's Rakhine state" are nouns
+    head = own_words.list.last()
+    plural_subject = head.str.contains(r"[^s]s$") | head.is_in(list(PLURAL_HEADS)) | pl.col("own_a").is_null()
+    pre_ok = (
+        pl.when((ftype == "base") & ~pl.col("has_aux") & ~plural_subject.fill_null(True)).then(False)
+        .when(cls == "strict").then(strict_ok)
+        .when(cls == "call").then(pl.col("R_rest").str.contains(r"^(?:[DKI]?[wCX]{1,4}|P|O)I"))
+        .when(cls == "find").then(pl.col("skip_kind") == "that")
+        .when(cls == "colon").then(pl.col("skip_kind") == "colon")
+        .when(cls == "evidence").then(evidence_ok & strict_ok)
+        .when(cls == "show").then(own_words.list.eval(pl.element().is_in(list(EVIDENCE_NOUNS))).list.any().fill_null(False))
+        .when(cls == "cognition").then(strict_ok)
+        .when(ftype == "s").then(strict_ok)
+        # a subject shared with an earlier verb: only with a clause ("and said it was")
+        .when(pl.col("own_a").is_null()).then(strict_ok)
+        .otherwise(True)
+    # the content must start a proposition, not a prepositional phrase ("warned of", "said in"),
+    # but "over 300 people", "at least 20" are figures
+    ) & ~noun_reading & (~pl.col("R_rest").str.contains(r"^(?:[Abcy.,;:)\-]|$|[op](?:[^nw]|w[^n]|w?$))")
+                         | ((pl.col("skip_kind") == "colon") & (pl.col("R_rest") == "")))
+    cues = cues.filter((pl.col("frame") != "pre") | pre_ok)
+    cues = cues.filter((pl.col("frame") != "paren") | (ftype == "ed"))
+    cues = cues.filter((cls != "evidence") | evidence_ok | ~pl.col("frame").is_in(["final", "as", "paren"]))
+    # negation kills every frame but the negated passive of a belief ("are not believed to be")
+    cues = cues.filter(~pl.col("negated") | ((pl.col("frame") == "passive") & lemma.is_in(list(NEG_RAISING))))
+    return cues
+
+
+def _claim_spans(cues: pl.DataFrame) -> pl.DataFrame:
+    """Token spans of claimant (cl_a, cl_b) and content (ct_a, ct_b) per frame."""
+    fr = pl.col("frame")
+    g0, c1e = pl.col("g0"), pl.col("c1e")
+    passive_like = fr.is_in(["passive", "passive_it", "passive_post", "passive_bare", "hedge"])
+    # claimant from the left of the cue, or shared with the previous cue of the sentence
+    cues = cues.sort("_sid", "c0").with_columns(
+        prev_a=pl.col("own_a").forward_fill().shift(1).over("_sid"),
+        prev_b=pl.col("own_b").forward_fill().shift(1).over("_sid"),
+        prev_c1e=pl.col("c1e").shift(1).over("_sid"),
+        prev_subj_a=pl.when(fr.is_in(["passive", "hedge"])).then(pl.col("subj_a")).forward_fill().shift(1).over("_sid"),
+    )
+    # the sentence's subject, for a participial or coordinated cue with no earlier cue
+    sstart = _g(pl.col("tags"), rf"^((?:r,?|o[DKI]?[wCnt]+,|t+,?)?)({NP})[ehmVr]")
+    cues = cues.with_columns(
+        sent_a=_len(sstart.struct.field("1")),
+        sent_b=pl.when(sstart.struct.field("2").is_not_null()).then(
+            _len(sstart.struct.field("1")) + _len(sstart.struct.field("2"))),
+    )
+    left_cl = fr.is_in(["resp", "resp_obj", "deny", "utter", "pre", "final", "as", "paren"])
+    inherit = pl.col("inherit_ok") & pl.col("own_a").is_null()
+    cues = cues.with_columns(
+        cl_a=pl.when(fr == "final").then(pl.col("fin_cut") + pl.col("fin_punct"))
+        .when(fr == "final_inv").then(c1e)
+        .when(fr == "according").then(c1e)
+        .when(fr.is_in(["resp_by", "resp_by_bare", "passive_by"])).then(c1e + 1)
+        .when(fr == "relobj").then(pl.col("relobj_cl"))
+        .when(fr == "as").then(pl.col("own_a"))
+        .when(left_cl & pl.col("own_a").is_not_null()).then(pl.col("own_a"))
+        .when(left_cl & inherit & pl.col("prev_a").is_not_null()).then(pl.col("prev_a"))
+        .when(left_cl & inherit & pl.col("prev_subj_a").is_not_null()).then(pl.col("prev_subj_a"))
+        .when(left_cl & inherit & pl.col("sent_b").is_not_null() & (pl.col("sent_b") <= g0)).then(pl.col("sent_a")),
+        cl_b=pl.when(fr == "final").then(pl.col("fin_cut") + pl.col("fin_punct") + pl.col("fin_np"))
+        .when(fr == "final_inv").then(c1e + pl.col("rnp_len") + pl.col("rnp_app") * 0)
+        .when(fr == "according").then(c1e + pl.col("rnp_len"))
+        .when(fr.is_in(["resp_by", "resp_by_bare", "passive_by"])).then(c1e + 1 + pl.col("by_len"))
+        .when(fr == "relobj").then(pl.col("relobj_clb"))
+        .when(fr == "as").then(pl.col("own_b"))
+        .when(left_cl & pl.col("own_a").is_not_null()).then(pl.col("own_b"))
+        .when(left_cl & inherit & pl.col("prev_a").is_not_null()).then(pl.col("prev_b"))
+        .when(left_cl & inherit & pl.col("prev_subj_a").is_not_null()).then(g0.shift(1).over("_sid"))
+        .when(left_cl & inherit & pl.col("sent_b").is_not_null() & (pl.col("sent_b") <= g0)).then(pl.col("sent_b")),
+    )
+    # a sentence-final or according-to content on the left starts after the last semicolon /
+    # colon / full stop of the sentence before the cue
+    left_start = _len(pl.col("Lt").str.extract(r"^(.*[;:.])", 1))
+    # for "according to X": X, then ", S" or " S"; a final "..., according to X." takes the left
+    acc_after = c1e + pl.col("rnp_len")
+    acc_rest = pl.col("Rt").str.slice(pl.col("rnp_len"))
+    acc_left = acc_rest.str.contains(r"^\.?q?$") | (pl.col("clow") == "citing")
+    resp_tail = _g(pl.col("Rt"), r"^((?:[oAp][DKI]?[wCXnQq']+|[wCXnQq'])*)")
+    cues = cues.with_columns(
+        ct_a=pl.when(fr == "final").then(left_start)
+        .when(fr == "final_inv").then(left_start)
+        .when(fr == "according").then(pl.when(acc_left).then(left_start)
+                                      .otherwise(acc_after + acc_rest.str.starts_with(",").cast(pl.Int32)))
+        .when(fr == "resp").then(c1e - 1)
+        .when(fr == "resp_obj").then(c1e)
+        .when(fr.is_in(["resp_by", "resp_by_bare"])).then(
+            pl.when(fr == "resp_by_bare").then(pl.col("post_a")).otherwise(pl.col("subj_a")))
+        .when(fr == "passive_by").then(pl.col("subj_a"))
+        .when(fr == "passive_it").then(c1e + pl.col("skip"))
+        .when(fr.is_in(["passive", "hedge"])).then(
+            pl.when(pl.col("subj_a") < g0).then(pl.col("subj_a")).otherwise(c1e))
+        .when(fr == "passive_post").then(pl.col("post_a"))
+        .when(fr == "passive_bare").then(pl.min_horizontal("subj_a", "own_a"))
+        .when(fr == "as").then(c1e + pl.col("as_skip"))
+        .when(fr == "paren").then(c1e + 1)
+        .when(fr == "relobj").then(pl.col("relobj_a"))
+        .otherwise(c1e + pl.col("skip")),
+        ct_b=pl.when(fr == "final").then(pl.col("fin_cut"))
+        .when(fr == "final_inv").then(pl.col("g0") - pl.col("Lc").str.extract(r"([.,]?q,?|,)$", 1).str.len_chars().fill_null(0))
+        .when(fr == "according").then(pl.when(acc_left).then(
+            g0 - pl.col("Lt").str.extract(r"(,?)$", 1).str.len_chars().fill_null(0)).otherwise(pl.col("pre_end")))
+        .when(fr == "resp").then(c1e + _len(resp_tail.struct.field("1")))
+        .when(fr == "resp_obj").then(pl.col("post_end"))
+        .when(fr.is_in(["resp_by", "resp_by_bare"])).then(
+            pl.when(fr == "resp_by_bare").then(g0).otherwise(g0))
+        .when(fr == "passive_by").then(pl.col("pred_end"))
+        .when(fr == "passive_it").then(pl.col("pre_end"))
+        .when(fr.is_in(["passive", "hedge"])).then(
+            pl.when((pl.col("pred_end") == c1e) & (pl.col("subj_a") < g0)).then(g0).otherwise(pl.col("pred_end")))
+        .when(fr == "passive_post").then(pl.col("post_end"))
+        .when(fr == "passive_bare").then(pl.col("pred_end"))
+        .when(fr == "relobj").then(pl.col("pred_end"))
+        .otherwise(pl.col("pre_end")),
+    )
+    # a claim needs a claimant unless it is agentless
+    cues = cues.filter(passive_like | pl.col("cl_a").is_not_null())
+    return cues
+
+
+def _cut_at_next(cues: pl.DataFrame) -> pl.DataFrame:
+    """A content on the right ends where the next cue's own clause starts ("A reported X, while
+    B said Y"): at a boundary (, ; and but while) just before the next claimant or cue."""
+    nxt = pl.min_horizontal(pl.col("cl_a"), pl.col("g0")).shift(-1).over("_sid")
+    cues = cues.sort("_sid", "c0").with_columns(next_start=nxt)
+    before = _g(pl.col("tags").str.slice(0, pl.col("next_start")), r"^(.*?)((?:,?[cb]|[,;])r*)$")
+    cut = _len(before.struct.field("1"))
+    return cues.with_columns(
+        ct_b=pl.when(pl.col("next_start").is_not_null() & before.struct.field("1").is_not_null()
+                     & (pl.col("next_start") > pl.col("ct_a")) & (pl.col("next_start") < pl.col("ct_b"))
+                     & (cut > pl.col("ct_a"))
+                     ).then(cut).otherwise(pl.col("ct_b")))
+
+
+def _trim(cues: pl.DataFrame) -> pl.DataFrame:
+    """Leading / trailing punctuation out of the content token span."""
+    seg = pl.col("tags").str.slice(pl.col("ct_a"), pl.col("ct_b") - pl.col("ct_a"))
+    lead = _len(seg.str.extract(r"^([,:;\-]*)", 1))
+    trail = _len(seg.str.extract(r"([.,:;\-]*)$", 1))
+    cues = cues.with_columns(ct_a=pl.col("ct_a") + lead).with_columns(
+        ct_b=pl.max_horizontal(pl.col("ct_a"), pl.col("ct_b") - pl.when(trail < (pl.col("ct_b") - pl.col("ct_a") + lead))
+                               .then(trail).otherwise(0)))
+    return cues
+
+
+def _to_chars(cues: pl.DataFrame) -> pl.DataFrame:
+    ts, te, s0 = pl.col("ts"), pl.col("te"), pl.col("s_start").cast(pl.Int64)
+    get = lambda lst, i: lst.list.get(i, null_on_oob=True).cast(pl.Int64)  # noqa: E731
+    cue_end_tok = pl.col("c1e") - 1
+    return cues.with_columns(
+        cue_char_start=s0 + get(ts, pl.col("g0")),
+        cue_char_end=s0 + get(te, cue_end_tok),
+        claimant_char_start=pl.when(pl.col("cl_a").is_not_null()).then(s0 + get(ts, pl.col("cl_a"))),
+        claimant_char_end=pl.when(pl.col("cl_a").is_not_null()).then(s0 + get(te, pl.col("cl_b") - 1)),
+        char_start=pl.when(pl.col("ct_b") > pl.col("ct_a")).then(s0 + get(ts, pl.col("ct_a"))),
+        char_end=pl.when(pl.col("ct_b") > pl.col("ct_a")).then(s0 + get(te, pl.col("ct_b") - 1)),
+        # the content's first / last token tags, for the quote stage
+        first_tag=pl.col("tags").str.slice(pl.col("ct_a"), 1),
+        tail_punct=pl.when(pl.col("frame") == "final").then(
+            pl.col("tags").str.slice(pl.col("fin_cut"), pl.col("fin_punct"))),
+        tail_q_pos=pl.when((pl.col("frame") == "final")).then(
+            s0 + get(ts, pl.col("fin_cut") + pl.col("tags").str.slice(pl.col("fin_cut"), pl.col("fin_punct")).str.find("q"))),
+        tail_q_inv=pl.when(pl.col("frame") == "final_inv").then(
+            s0 + get(ts, pl.col("g0") - 1 - pl.col("Lc").str.extract(r"q(,?)$", 1).str.len_chars())),
+        sent_last=(pl.col("pre_end") >= pl.col("n_tok")),
+        colon_end=pl.col("R_rest").str.contains(r"^$") & (pl.col("skip_kind") == "colon"),
+    )
+
+
+# --- stage 4: quotes and paragraphs -------------------------------------------------------------
+
+def _quote_spans(docs: pl.DataFrame) -> pl.DataFrame:
+    """Quote spans per paragraph: (document_id, q_open, q_close); q_close is the position of
+    the closing mark, or the paragraph's end when the quote is never closed. Marks are
+    oriented by their neighbours (opening after a space or bracket, closing before one);
+    an ambiguous mark closes an open quote, else opens one."""
+    marks = find_spans(docs, r'"|\n').select("document_id", "match", "char_start", "prev_char", "next_char").collect()
+    if marks.height == 0:
+        return pl.DataFrame(schema={"document_id": pl.String, "q_open": pl.Int64, "q_close": pl.Int64,
+                                    "closed": pl.Boolean})
+    ends = docs.select("document_id", pl.col("body_text").str.len_chars().cast(pl.Int64).alias("doc_len"))
+    m = marks.with_columns(pl.col("char_start").cast(pl.Int64)).sort("document_id", "char_start").with_columns(
+        nl=pl.col("match") == "\n",
+    ).with_columns(
+        para=pl.col("nl").cast(pl.Int32).cum_sum().over("document_id"),
+        kind=pl.when(pl.col("nl")).then(pl.lit("n"))
+        .when(pl.col("prev_char").is_in(["", " ", "(", "[", "-", "—", "–", "\n"]) & ~pl.col("next_char").is_in(["", " ", "\n"]))
+        .then(pl.lit("o"))
+        .when(~pl.col("prev_char").is_in(["", " ", "\n"]) & (pl.col("next_char").is_in(["", " ", "\n"])
+                                                            | pl.col("next_char").str.contains(r"^[\p{P}]")))
+        .then(pl.lit("c")).otherwise(pl.lit("a")),
+    )
+    q = m.filter(~pl.col("nl"))
+    # an ambiguous mark closes when the mark before it in the paragraph opens
+    q = q.with_columns(prev_kind=pl.col("kind").shift(1).over("document_id", "para")).with_columns(
+        kind=pl.when(pl.col("kind") == "a").then(
+            pl.when(pl.col("prev_kind") == "o").then(pl.lit("c")).otherwise(pl.lit("o"))).otherwise(pl.col("kind")))
+    q = q.with_columns(
+        nxt_kind=pl.col("kind").shift(-1).over("document_id", "para"),
+        nxt_pos=pl.col("char_start").shift(-1).over("document_id", "para"),
+    )
+    # the end of each paragraph: the next newline, or the end of the text
+    nls = m.filter("nl").select("document_id", pl.col("char_start").alias("nl_pos"), (pl.col("para") - 1).alias("para"))
+    opens = q.filter(pl.col("kind") == "o").join(nls, on=["document_id", "para"], how="left").join(ends, on="document_id")
+    return opens.select(
+        "document_id", pl.col("char_start").alias("q_open"),
+        pl.when(pl.col("nxt_kind") == "c").then(pl.col("nxt_pos"))
+        .when(pl.col("nxt_kind") == "o").then(pl.col("nxt_pos"))
+        .otherwise(pl.coalesce("nl_pos", "doc_len")).alias("q_close"),
+        (pl.col("nxt_kind") == "c").fill_null(False).alias("closed"),
+    )
+
+
+def _paragraphs(docs: pl.DataFrame) -> pl.DataFrame:
+    return find_spans(docs, r"[^\n]+").select(
+        "document_id", pl.col("match_no").alias("para"), pl.col("char_start").cast(pl.Int64).alias("p_start"),
+        pl.col("char_end").cast(pl.Int64).alias("p_end")).collect()
+
+
+def _apply_quotes(claims: pl.DataFrame, docs: pl.DataFrame) -> pl.DataFrame:
+    quotes = _quote_spans(docs)
+    paras = _paragraphs(docs)
+    # paragraph of each cue, and the next paragraph
+    claims = claims.sort("document_id", "cue_char_start").join_asof(
+        paras.sort("document_id", "p_start"), left_on="cue_char_start", right_on="p_start", by="document_id")
+    nxt = paras.select("document_id", (pl.col("para") - 1).alias("para"), pl.col("p_start").alias("np_start"),
+                       pl.col("p_end").alias("np_end"))
+    claims = claims.join(nxt, on=["document_id", "para"], how="left")
+    # (a) a content that opens with a quote mark takes the whole quote
+    qo = quotes.select("document_id", pl.col("q_open").alias("char_start"), pl.col("q_close").alias("qo_close"))
+    claims = claims.join(qo, on=["document_id", "char_start"], how="left")
+    # (b) "...," he said: the quote closing before the claimant
+    qc = quotes.filter("closed").select("document_id", pl.col("q_close").alias("tail_q"), pl.col("q_open").alias("qc_open"))
+    claims = claims.with_columns(tail_q=pl.coalesce("tail_q_pos", "tail_q_inv")).join(qc, on=["document_id", "tail_q"], how="left")
+    # (c) a colon at the end of the paragraph: the next paragraph (its quote when it opens with one)
+    qn = quotes.select("document_id", pl.col("q_open").alias("np_start"), pl.col("q_close").alias("qn_close"))
+    claims = claims.join(qn, on=["document_id", "np_start"], how="left")
+    colon_next = pl.col("colon_end") & pl.col("np_start").is_not_null() & (pl.col("p_end") <= pl.col("cue_char_end") + 2)
+    claims = claims.with_columns(
+        q_from=pl.when(pl.col("qo_close").is_not_null()).then(pl.lit("open"))
+        .when(pl.col("qc_open").is_not_null()).then(pl.lit("close"))
+        .when(colon_next & pl.col("qn_close").is_not_null()).then(pl.lit("next_quote"))
+        .when(colon_next).then(pl.lit("next_para")),
+    ).with_columns(
+        char_start=pl.when(pl.col("q_from") == "open").then(pl.col("char_start") + 1)
+        .when(pl.col("q_from") == "close").then(pl.col("qc_open") + 1)
+        .when(pl.col("q_from") == "next_quote").then(pl.col("np_start") + 1)
+        .when(pl.col("q_from") == "next_para").then(pl.col("np_start"))
+        .otherwise(pl.col("char_start")),
+        char_end=pl.when(pl.col("q_from") == "open").then(pl.col("qo_close"))
+        .when(pl.col("q_from") == "close").then(pl.col("tail_q"))
+        .when(pl.col("q_from") == "next_quote").then(pl.col("qn_close"))
+        .when(pl.col("q_from") == "next_para").then(pl.col("np_end"))
+        .otherwise(pl.col("char_end")),
+    )
+    # (d) a quote split by its cue: '"A," he said. "B."' / '"A," he said, "B."'
+    after = quotes.select("document_id", pl.col("q_open").alias("split_open"), pl.col("q_close").alias("split_close"))
+    claims = claims.with_columns(attr_end=pl.max_horizontal("cue_char_end", "claimant_char_end")).sort("document_id", "attr_end")
+    claims = claims.join_asof(after.sort("document_id", "split_open"), left_on="attr_end", right_on="split_open",
+                              by="document_id", strategy="forward")
+    claims = claims.join(docs.select("document_id", "body_text"), on="document_id")
+    gap = pl.col("body_text").str.slice(pl.col("attr_end"), pl.col("split_open") - pl.col("attr_end"))
+    split = (pl.col("q_from") == "close") & pl.col("split_open").is_not_null() & gap.str.contains(r"^[ ,.;:]*$") \
+        & (pl.col("split_open") < pl.col("p_end"))
+    claims = claims.with_columns(char_end=pl.when(split).then(pl.col("split_close")).otherwise(pl.col("char_end")))
+    # trailing comma / semicolon inside the span; whitespace
+    text = pl.col("body_text").str.slice(pl.col("char_start"), pl.col("char_end") - pl.col("char_start"))
+    claims = claims.with_columns(
+        _lead=_len(text.str.extract(r"^(\s*)", 1)).cast(pl.Int64),
+        _trail=_len(text.str.extract(r"([\s,;]*)$", 1)).cast(pl.Int64),
+    ).with_columns(
+        char_start=pl.col("char_start") + pl.col("_lead"),
+        char_end=pl.max_horizontal(pl.col("char_start") + pl.col("_lead"), pl.col("char_end") - pl.col("_trail")),
+    ).filter(pl.col("char_end") > pl.col("char_start"))
+    # a stray closing quote mark at the end of a content that is not a quote ("...presence."")
+    text = pl.col("body_text").str.slice(pl.col("char_start"), pl.col("char_end") - pl.col("char_start"))
+    stray = pl.col("q_from").is_null() & text.str.ends_with('"') & (text.str.count_matches('"') % 2 == 1)
+    claims = claims.with_columns(char_end=pl.when(stray).then(pl.col("char_end") - 1).otherwise(pl.col("char_end")))
+    return claims.filter(pl.col("char_end") > pl.col("char_start"))
+
+
+def _quoted_share(claims: pl.DataFrame, docs: pl.DataFrame) -> pl.DataFrame:
+    """Share of the content inside quote marks that give the claimant's own words: a quote the
+    content itself reports ('the suspect shouted "Allah Akbar"') does not count."""
+    quotes = _quote_spans(docs).filter("closed")
+    key = claims.select("_cid", "document_id", "char_start", "char_end")
+    ov = key.join(quotes, on="document_id").filter(
+        (pl.col("q_open") + 1 < pl.col("char_end")) & (pl.col("q_close") > pl.col("char_start")))
+    ov = ov.join(docs.select("document_id", "body_text"), on="document_id").with_columns(
+        before=pl.col("body_text").str.slice(pl.max_horizontal(pl.col("q_open") - 30, 0),
+                                             pl.col("q_open") - pl.max_horizontal(pl.col("q_open") - 30, 0)).str.to_lowercase(),
+    ).filter(~(pl.col("before").str.contains(
+        r"\b(?:shouted|shouting|yelled|yelling|chanted|chanting|screamed|screaming|cried|wrote|read|reading|said|saying|says|told \w+|called it|dubbed|named|titled|entitled)\W*$")
+        & (pl.col("q_open") > pl.col("char_start"))))
+    share = ov.with_columns(
+        inside=(pl.min_horizontal("q_close", "char_end") - pl.max_horizontal(pl.col("q_open") + 1, "char_start")).clip(0),
+    ).group_by("_cid").agg(pl.col("inside").sum())
+    return claims.join(share, on="_cid", how="left").with_columns(
+        quoted=pl.when(pl.col("q_from").is_in(["open", "close", "next_quote"])).then(1.0)
+        .otherwise(pl.col("inside").fill_null(0) / (pl.col("char_end") - pl.col("char_start")))
+    )
+
+
+# --- stage 5: claimants ---------------------------------------------------------------------------
+
+def _split_coordinated(claims: pl.DataFrame, mentions: pl.DataFrame) -> pl.DataFrame:
+    """'Both A and B claimed' -> one claim for A, one for B; never inside a gazetteer name
+    ('Islamic State of Iraq and the Levant'), never when a side is not a name or a
+    determined noun phrase."""
+    has = claims.filter(pl.col("claimant_text").str.contains(r" and (?:the |[\p{Lu}])") & pl.col("claimant_text").is_not_null())
+    if has.height == 0:
+        return claims
+    ands = find_spans(has.select("_cid", "claimant_text"), r" and ", id_col="_cid", text_col="claimant_text").select(
+        "_cid", pl.col("char_start").cast(pl.Int64).alias("a_pos"), "next_char").collect()
+    ands = ands.join(has.select("_cid", "document_id", "claimant_char_start", "claimant_text"), on="_cid")
+    ands = ands.with_columns(abs_pos=pl.col("claimant_char_start") + pl.col("a_pos"),
+                             left=pl.col("claimant_text").str.slice(0, pl.col("a_pos")))
+    inside = ands.join(mentions.select("document_id", pl.col("char_start").alias("m_s"), pl.col("char_end").alias("m_e")),
+                       on="document_id").filter((pl.col("m_s") < pl.col("abs_pos")) & (pl.col("m_e") > pl.col("abs_pos")))
+    # "Kandahar and Kabul insiders": the conjuncts share a lowercase head, one speaker
+    right = pl.col("claimant_text").str.slice(pl.col("a_pos") + 5)
+    ands = ands.join(inside.select("_cid", "a_pos").unique(), on=["_cid", "a_pos"], how="anti").filter(
+        pl.col("left").str.contains(r"(?:^|\s)\p{Lu}[\p{L}'.-]*$") & (
+            pl.col("next_char").str.contains(r"^\p{Lu}") | pl.col("next_char").is_in(["t"]))
+        & ~right.str.contains(r"\s\p{Ll}[\p{L}'-]*$"))
+    if ands.height == 0:
+        return claims
+    cuts = ands.group_by("_cid").agg(pl.col("a_pos").sort())
+    parts = has.join(cuts, on="_cid").with_columns(
+        bounds=pl.concat_list(pl.lit(0, dtype=pl.Int64), pl.col("a_pos"))).with_columns(
+        ends=pl.concat_list(pl.col("a_pos"), pl.col("claimant_text").str.len_chars().cast(pl.Int64)),
+        starts=pl.concat_list(pl.lit(0, dtype=pl.Int64), pl.col("a_pos").list.eval(pl.element() + 5)),
+    ).explode("starts", "ends").with_columns(
+        part=pl.col("claimant_text").str.slice(pl.col("starts"), pl.col("ends") - pl.col("starts")))
+    both = _len(pl.col("part").str.extract(r"^((?:[Bb]oth|[Ee]ither) )", 1)).cast(pl.Int64)
+    parts = parts.with_columns(
+        claimant_char_start=pl.col("claimant_char_start") + pl.col("starts") + both,
+        claimant_char_end=pl.col("claimant_char_start") + pl.col("ends"),
+    ).drop("bounds", "ends", "starts", "part", "a_pos")
+    keep = claims.join(cuts.select("_cid"), on="_cid", how="anti")
+    return pl.concat([keep, parts.select(keep.columns)])
+
+
+def _resolve_actors(claims: pl.DataFrame, mentions: pl.DataFrame, gazetteer: pl.DataFrame,
+                    sentences: pl.DataFrame) -> pl.DataFrame:
+    types = gazetteer.select("actor_id", "actor_type")
+    m = mentions.select("document_id", "actor_id", pl.col("char_start").cast(pl.Int64).alias("m_s"),
+                        pl.col("char_end").cast(pl.Int64).alias("m_e")).join(types, on="actor_id", how="left")
+    rank = pl.col("actor_type").replace_strict(
+        {"person": 0, "armed_group": 1, "organization": 1, "international_org": 1, "government_body": 1, "state": 2,
+         "place": 3}, default=4, return_dtype=pl.Int32)
+    key = claims.select("_cid", "document_id", "claimant_char_start", "claimant_char_end", "claimant_text",
+                        "sentence_index")
+    inside = key.join(m, on="document_id").filter(
+        (pl.col("m_s") < pl.col("claimant_char_end")) & (pl.col("m_e") > pl.col("claimant_char_start")))
+    best = inside.with_columns(rank=rank).sort("_cid", "rank", -pl.col("m_s")).group_by("_cid").agg(
+        pl.col("actor_id").first().alias("np_actor"))
+    # pronouns: the only person (he, she) / group (they, it, we) of the last three sentences
+    pron = key.filter(pl.col("claimant_text").str.to_lowercase().is_in(list(PRONOUNS_PERSON + PRONOUNS_GROUP)))
+    starts = sentences.select("document_id", pl.col("sentence_index").alias("w_idx"), pl.col("char_start").cast(pl.Int64).alias("w_start"))
+    pron = pron.with_columns(w_idx=pl.max_horizontal(pl.col("sentence_index") - 3, 0).cast(pl.Int32)).join(
+        starts, on=["document_id", "w_idx"], how="left")
+    person = pl.col("claimant_text").str.to_lowercase().is_in(list(PRONOUNS_PERSON))
+    cand = pron.join(m, on="document_id").filter(
+        (pl.col("m_s") >= pl.col("w_start")) & (pl.col("m_e") <= pl.col("claimant_char_start"))).filter(
+        pl.when(person).then(pl.col("actor_type") == "person")
+        .otherwise(pl.col("actor_type").is_in(["armed_group", "organization", "international_org", "government_body"])))
+    resolved = cand.group_by("_cid").agg(pl.col("actor_id").unique()).filter(pl.col("actor_id").list.len() == 1).select(
+        "_cid", pl.col("actor_id").list.first().alias("pron_actor"))
+    return claims.join(best, on="_cid", how="left").join(resolved, on="_cid", how="left").with_columns(
+        claimant_actor_id=pl.coalesce("pron_actor", "np_actor"))
+
+
+# --- entry point ----------------------------------------------------------------------------------
+
+_RESP_CONTENT = (r"(?i)^(?:it|they|we|the group|the organi[sz]ation|its (?:fighters|militants|members|men))\s+"
+                 r"(?:(?:was|were|is|are|had been|has been|have been)\s+)?(?:behind|responsible for|carried out|"
+                 r"conducted|perpetrated|staged|launched)\b")
+
+
+def extract_claims(documents: pl.DataFrame, sentences: pl.DataFrame, actor_mentions: pl.DataFrame,
+                   gazetteer: pl.DataFrame) -> pl.DataFrame:
+    """documents (document_id, body_text), sentences (split_sentences), actor_mentions
+    (extract_actor_mentions), gazetteer (load_gazetteer) -> CLAIM_SCHEMA rows."""
+    if documents.height == 0 or sentences.height == 0:
+        return _empty()
+    cand = _candidates(sentences)
+    if cand.height == 0:
+        return _empty()
+    tok = _tokens(cand)
+    sent = _sentence_tags(tok, cand)
+    cues = _cue_rows(sent, tok)
+    cues = _frames(cues)
+    if cues.height == 0:
+        return _empty()
+    cues = _claim_spans(cues)
+    cues = _cut_at_next(cues)
+    cues = _trim(cues)
+    cues = _to_chars(cues)
+    docs = documents.select("document_id", "body_text").join(cues.select("document_id").unique(), on="document_id")
+    claims = cues.filter(pl.col("char_start").is_not_null() | pl.col("colon_end")).with_columns(
+        char_start=pl.coalesce("char_start", "cue_char_end"), char_end=pl.coalesce("char_end", "cue_char_end"))
+    claims = claims.select(
+        "document_id", "sentence_index", "frame", "cls", "claimant_char_start", "claimant_char_end", "cue_char_start",
+        "cue_char_end", "char_start", "char_end", "first_tag", "tail_q_pos", "tail_q_inv", "colon_end",
+    )
+    claims = _apply_quotes(claims, docs)
+    claims = claims.with_row_index("_cid")
+    claims = _quoted_share(claims, docs)
+    body = pl.col("body_text")
+    sl = lambda a, b: body.str.slice(pl.col(a), pl.col(b) - pl.col(a))  # noqa: E731
+    claims = claims.with_columns(claimant_text=pl.when(pl.col("claimant_char_start").is_not_null()).then(
+        sl("claimant_char_start", "claimant_char_end")))
+    claims = _split_coordinated(claims, actor_mentions)
+    claims = claims.with_columns(claimant_text=pl.when(pl.col("claimant_char_start").is_not_null()).then(
+        sl("claimant_char_start", "claimant_char_end")))
+    claims = _resolve_actors(claims, actor_mentions, gazetteer, sentences)
+    content = sl("char_start", "char_end")
+    fr = pl.col("frame")
+    direct = pl.col("quoted") >= 0.25
+    ctype = (
+        pl.when(fr.is_in(["resp", "resp_obj", "resp_by", "resp_by_bare"])).then(pl.lit("responsibility_claim"))
+        .when(fr == "deny").then(pl.lit("denial"))
+        .when(pl.col("claimant_text").is_not_null() & (pl.col("cls") != "blame") & content.str.contains(_RESP_CONTENT))
+        .then(pl.lit("responsibility_claim"))
+        .when(fr == "according").then(pl.lit("according_to"))
+        .when(pl.col("claimant_text").is_null()).then(pl.lit("passive"))
+        .when(direct & (pl.col("quoted") >= 0.9)).then(pl.lit("direct"))
+        .when(direct).then(pl.lit("mixed"))
+        .otherwise(pl.lit("indirect"))
+    )
+    out = claims.with_columns(
+        cue=sl("cue_char_start", "cue_char_end"),
+        claim_text=content,
+        is_direct_quote=direct,
+        claim_type=ctype,
+    )
+    out = out.select(
+        pl.col(k).cast(v) for k, v in CLAIM_SCHEMA.items()
+    ).unique(subset=["document_id", "char_start", "char_end", "cue_char_start", "claimant_char_start"], keep="first",
+             maintain_order=True)
+    return out.sort("document_id", "char_start", "cue_char_start", "claimant_char_start", nulls_last=False)
