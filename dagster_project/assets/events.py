@@ -3,12 +3,31 @@ roles, and the linked events (one per real-world event across articles)."""
 
 import dagster as dg
 
+from dagster_project.events.claims import extract_claims
 from dagster_project.events.events import event_reports
 from dagster_project.events.linking import link_events
 from dagster_project.events.tolls import event_table
 from dagster_project.resources import PipelineDuckDB
 
 GROUP = "events"
+
+
+@dg.asset(deps=["normalized_documents", "sentences", "actor_mentions", "actor_gazetteer"], group_name=GROUP,
+          kinds={"python", "polars", "duckdb"})
+def claims(duckdb: PipelineDuckDB) -> dg.MaterializeResult:
+    """One row per attributed statement ("who says so"): claimant as written and as a gazetteer
+    actor, cue, claim text, direct quote or not, and the kind of claim (direct, indirect, mixed,
+    according_to, responsibility_claim, denial, passive), each with character offsets."""
+    docs = duckdb.read_table("normalized_documents").select("document_id", "body_text")
+    rows = extract_claims(docs, duckdb.read_table("sentences"), duckdb.read_table("actor_mentions"),
+                          duckdb.read_table("actor_gazetteer"))
+    duckdb.replace_table("claims", rows)
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows.height,
+        "by_type": dg.MetadataValue.json(dict(rows.group_by("claim_type").len().sort("claim_type").iter_rows())
+                                         if rows.height else {}),
+        "with_gazetteer_claimant": int(rows["claimant_actor_id"].is_not_null().sum()) if rows.height else 0,
+    })
 
 
 @dg.multi_asset(
@@ -36,7 +55,7 @@ def extract_events(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB):
     reports, actors = event_reports(
         docs, sents, duckdb.read_table("statistics"), duckdb.read_table("date_mentions"),
         duckdb.read_table("actor_mentions"), duckdb.read_table("actor_gazetteer"), claims)
-    linked = link_events(reports, actors, sents, docs)
+    linked = link_events(reports, actors, sents, docs, duckdb.read_table("actor_gazetteer").select("actor_id", "actor_type"))
     events = event_table(linked, sents)
     duckdb.replace_table("event_reports", linked)
     duckdb.replace_table("event_report_actors", actors)

@@ -46,7 +46,7 @@ def run_pipeline(raw: pl.DataFrame) -> dict[str, pl.DataFrame]:
     dates = extract_dates(docs)
     claims = extract_claims(docs.select("document_id", "body_text"), sents, mentions, gaz)
     reports, actors = event_reports(docs, sents, stats, dates, mentions, gaz, claims)
-    linked = link_events(reports, actors, sents, docs)
+    linked = link_events(reports, actors, sents, docs, gaz.select("actor_id", "actor_type"))
     return dict(documents=docs, gazetteer=gaz, sentences=sents, mentions=mentions, statistics=stats, dates=dates,
                 claims=claims, reports=linked, report_actors=actors, events=event_table(linked, sents))
 
@@ -91,7 +91,11 @@ def wiki_event_scores(path: Path) -> dict[str, float]:
     coded = _actor_ids([a for a in rows["actor1"].fill_null("").to_list() if a.strip().lower() not in _UNKNOWN],
                        out["gazetteer"])
     by_file = {r["file_id"]: r for r in main.iter_rows(named=True)}
-    hit = matchable = unknown_ok = unknown_n = killed_ok = wounded_ok = with_event = 0
+    # the actors each text names (a perpetrator the text never names cannot be found)
+    named_in = defaultdict(set)
+    for doc, actor in zip(out["mentions"]["document_id"], out["mentions"]["actor_id"]):
+        named_in[file_of.get(doc)].add(actor)
+    hit = matchable = unknown_ok = unknown_n = killed_ok = wounded_ok = with_event = named_n = named_hit = 0
     for r in rows.iter_rows(named=True):
         ev = by_file.get(r["id"])
         with_event += ev is not None
@@ -103,6 +107,9 @@ def wiki_event_scores(path: Path) -> dict[str, float]:
         elif coded.get(actor1):
             matchable += 1
             hit += bool(predicted & coded[actor1])
+            if coded[actor1] & named_in[r["id"]]:
+                named_n += 1
+                named_hit += bool(predicted & coded[actor1])
         killed = ev["killed_best"] if ev and ev["killed_best"] is not None else 0.0
         wounded = ev["injured_best"] if ev and ev["injured_best"] is not None else 0.0
         killed_ok += killed == r["fatalities"]
@@ -113,6 +120,8 @@ def wiki_event_scores(path: Path) -> dict[str, float]:
         "rows_with_an_event": with_event,
         "perpetrator_matchable_rows": matchable,
         "perpetrator_found": hit / matchable if matchable else 0.0,
+        "perpetrator_named_rows": named_n,
+        "perpetrator_found_where_named": named_hit / named_n if named_n else 0.0,
         "perpetrator_unknown_rows": unknown_n,
         "event_killed_best_exact": killed_ok / n,
         "event_wounded_best_exact": wounded_ok / n,

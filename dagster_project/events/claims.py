@@ -20,7 +20,7 @@ the claim type:
 How (a cascade of finite-state patterns over part-of-speech-like tags, in the manner of
 FASTUS-style shallow parsers, all as polars expressions over whole columns):
 
-1. Prefilter: only sentences whose lowercased text holds a cue word (`CUE_PREFILTER`) go on.
+1. Prefilter: only sentences that hold a cue word (`CUE_PREFILTER`, one regex) go on.
 2. Tokens: one `find_spans` pass over those sentences; every token gets a one-character tag
    from a lexicon join (determiner, pronoun, auxiliary, negation, preposition, time word, cue
    verb, capitalized word, ...) and a sentence becomes a tag string, one character per token.
@@ -196,8 +196,8 @@ _TAG_WORDS = {
             since subsequently immediately soon repeatedly further instead even only yet meanwhile""",
     "H": " ".join(HEDGES),
     "c": "and or &",
-    "b": """but while whereas although though because when after before if unless until where whether however
-            without so whilst""",
+    "b": """because when after before if unless until where whether without so""",
+    "B": "but while whilst whereas although though however",
     "A": "as",
     "o": """of for to at from in al el ul e i wal bin ibn bint de del della da du la le van von der den y""",
     "p": """on with into over under about against during near within through across amid among toward towards
@@ -222,12 +222,17 @@ _TAG_WORDS = {
 # words whose lexicon tag holds in any case ("The", "Of", "May"); other lexicon words count
 # only in lower case or as the first word of a sentence (mid-sentence "States" is a name)
 _ANY_CASE_TAGS = "DKIxPtnZ"
-_LY_NOT_ADVERBS = """family supply reply rally ally assembly belly bully fly holy ugly jelly anomaly monopoly
-    butterfly lily homily italy july weekly monthly daily yearly hourly""".split()
+_LY_NOT_ADVERBS = """family supply reply rally ally tally assembly belly bully fly holy ugly jelly anomaly monopoly
+    butterfly lily homily italy july folly gully rely apply comply imply multiply elderly deadly friendly costly
+    lonely lovely orderly timely weekly monthly daily yearly nightly hourly""".split()
+
+
+_PUNCT = {",": ",", ";": ";", ":": ":", ".": ".", "!": ".", "?": ".", "…": ".", "(": "(", ")": ")",
+          "[": "(", "]": ")", "-": "-", "–": "-", "—": "-", "'": "'"}
 
 
 def _tag_table() -> pl.DataFrame:
-    rows = []
+    rows = list(_PUNCT.items())
     for tag, words in _TAG_WORDS.items():
         for w in words.split():
             rows.append((w, tag))
@@ -243,13 +248,34 @@ EVIDENCE_NOUNS = frozenset("""investigation investigations data figures figure r
     videos statistics tests autopsy findings assessment assessments intelligence review reviews audit""".split())
 # Nouns that can name a source; used to accept a sentence-final "S, NP said" whose NP is
 # not capitalized.
+# titles whose period is part of the name ("Mr. Khan", "Gen. Milley")
+TITLES = frozenset("""mr mrs ms dr prof gen lt col maj capt sgt cmdr adm brig gov sen rep pres supt insp det st
+    jr sr rev fr hon""".split())
 PLURAL_HEADS = frozenset("police people military media staff personnel public they we you i crew".split())
 PRONOUNS_PERSON = ("he", "she")
 PRONOUNS_GROUP = ("they", "it", "we")
 
 # every cue word, for the sentence prefilter
-_PREFILTER_WORDS = sorted(set(CUE_FORMS["low"].to_list()) | set(HEDGES) | {"according", "citing", "per"})
-CUE_PREFILTER = r"\b(?:" + "|".join(_PREFILTER_WORDS) + r")\b|[a-z]ed(?: it| this)?:"
+def _prefilter() -> str:
+    """A regex over the sentence as written (case-sensitive: "Islamic State" and "United
+    States" are names, and a cue word is capitalized only at the start of a sentence); verbs
+    that are cues only before "responsibility" or only in the passive are matched so."""
+    forms = CUE_FORMS.filter(~pl.col("cls").is_in(["resp", "passive"]))["low"].to_list()
+    words = sorted(set(forms) | set(HEDGES) | {"according", "citing"})
+    resp = sorted(CUE_FORMS.filter(pl.col("cls") == "resp")["low"].to_list())
+    passive = sorted(CUE_FORMS.filter((pl.col("cls") == "passive") & (pl.col("ftype") == "ed"))["low"].to_list())
+    cap = sorted({w.capitalize() for w in words})
+    return "|".join([
+        r"\b(?:" + "|".join(words) + r")\b",
+        r"^(?:" + "|".join(cap) + r")\b",
+        r"\b(?:" + "|".join(resp) + r") (?:full |sole |the )?(?:responsibility|credit)\b",
+        r"\b(?:is|are|was|were|be|been|being) (?:[a-z]+ )?(?:" + "|".join(passive) + r")\b",
+        r"\b[Pp]er (?:the |a |an |[A-Z])",
+        r"[a-z]ed(?: it| this)?:",
+    ])
+
+
+CUE_PREFILTER = _prefilter()
 
 # tokens: abbreviations with inner periods (U.S.), numbers (1,500.5), words with inner
 # apostrophes or hyphens (Jama'at, al-Qaeda), a plural possessive (DHS'), single symbols
@@ -259,7 +285,7 @@ TOKEN_RE = r"(?:\p{L}\.){2,}|\p{N}+(?:[.,]\p{N}+)*|[\p{L}\p{N}]*[sS]'|[\p{L}\p{N
 # A noun phrase: an optional determiner, a word, then words, quotes, "of/for/in/... + word",
 # "Name and Name", "(ACRONYM)". A pronoun alone is one too.
 _NAME = r"(?:C(?:c[DKI]?C)*)"  # "Iraq and the Levant": "and" only between capitalized words
-_NPU = rf"(?:[wnQq']|{_NAME}|o[DKI]?(?:[wnQ]|{_NAME})|\(C\)|O)"
+_NPU = rf"(?:[wnQq']|{_NAME}|[oy][DKI]?(?:[wnQ]|{_NAME})|\(C\)|O)"
 NP = rf"(?:P|K|[DKI]?(?:[wnQ']|{_NAME}){_NPU}*)"
 # a short noun phrase (the antecedent of a relative pronoun)
 NPS = r"(?:[DKIn]?[wCnX']{0,3}[wCX])"
@@ -285,7 +311,7 @@ def _empty() -> pl.DataFrame:
 
 def _candidates(sentences: pl.DataFrame) -> pl.DataFrame:
     s = sentences.select("document_id", "sentence_index", "char_start", "char_end", "sentence_text")
-    s = s.filter(pl.col("sentence_text").str.to_lowercase().str.contains(CUE_PREFILTER))
+    s = s.filter(pl.col("sentence_text").str.contains(CUE_PREFILTER))
     return s.with_row_index("_sid").with_columns(pl.col("_sid").cast(pl.Int64))
 
 
@@ -308,39 +334,48 @@ def _tokens(cand: pl.DataFrame) -> pl.DataFrame:
     nxt_cls = CUE_FORMS.select(pl.col("low").alias("n1"), pl.col("cls").alias("n1_cls"))
     tok = tok.join(nxt_cls, on="n1", how="left")
     tok = tok.join(TAG_TABLE, on="low", how="left").join(CUE_FORMS, on="low", how="left")
-    is_cap = pl.col("tok").str.contains(r"^\p{Lu}")
-    first = pl.col("ti") == 0
-    lower_ok = ~is_cap | first
+    # shape flags first, as columns (each is used by several tag rules)
+    first_char = pl.col("tok").str.slice(0, 1)
+    tok = tok.with_columns(
+        is_cap=first_char != first_char.str.to_lowercase(),
+        is_letter=first_char.str.to_lowercase() != first_char.str.to_uppercase(),
+        is_num=first_char.is_in(list("0123456789")) | pl.col("tok").str.contains(r"^\p{N}"),
+    )
+    is_cap = pl.col("is_cap")
+    lower_ok = ~is_cap | (pl.col("ti") == 0)
     dets = list(_TAG_WORDS["D"].split()) + list(_TAG_WORDS["K"].split()) + ["a", "an"]
     resp_next = pl.col("n1").is_in(["responsibility", "credit"]) | (
         pl.col("n1").is_in(["full", "sole", "the"]) & pl.col("n2").is_in(["responsibility", "credit"]))
-    colon_verb = (
-        pl.col("lex").is_null() & pl.col("cls").is_null() & ~is_cap & pl.col("low").str.contains(r"^[a-z]{3,}ed$")
-        & (((pl.col("n1") == ":") & (pl.col("n2").is_null() | (pl.col("n2") == '"')))
-           | (pl.col("n1").is_in(["it", "this"]) & (pl.col("n2") == ":") & (pl.col("n3").is_null() | (pl.col("n3") == '"'))))
+    tok = tok.with_columns(
+        colon_verb=(
+            pl.col("lex").is_null() & pl.col("cls").is_null() & ~is_cap & pl.col("low").str.ends_with("ed")
+            & (pl.col("low").str.len_bytes() >= 5)
+            & (((pl.col("n1") == ":") & (pl.col("n2").is_null() | (pl.col("n2") == '"')))
+               | (pl.col("n1").is_in(["it", "this"]) & (pl.col("n2") == ":") & (pl.col("n3").is_null() | (pl.col("n3") == '"'))))),
+        title_dot=(pl.col("tok") == ".") & pl.col("low").shift(1).is_in(list(TITLES)) & (pl.col("ti") > 0),
     )
     opening = pl.col("prev_char").is_in(["", " ", "(", "[", "-", "—", "–"]) & ~pl.col("next_char").is_in(["", " "])
-    punct = {",": ",", ";": ";", ":": ":", ".": ".", "!": ".", "?": ".", "…": ".", "(": "(", ")": ")",
-             "[": "(", "]": ")", "-": "-", "–": "-", "—": "-", "'": "'"}
     cue_tag = pl.when(pl.col("ftype") == "ing").then(pl.lit("G")).when(pl.col("ftype") == "s").then(pl.lit("S")) \
         .otherwise(pl.lit("V"))
+    colon_verb = pl.col("colon_verb")
     tag = (
-        pl.when(pl.col("tok") == '"').then(pl.when(opening).then(pl.lit("Q")).otherwise(pl.lit("q")))
-        .when(pl.col("tok").is_in(list(punct))).then(pl.col("tok").replace_strict(punct, default="#"))
+        pl.when(pl.col("title_dot")).then(pl.lit("'"))
+        .when(pl.col("tok") == '"').then(pl.when(opening).then(pl.lit("Q")).otherwise(pl.lit("q")))
+        .when(pl.col("lex").is_not_null() & ~pl.col("is_letter") & ~pl.col("is_num")).then(pl.col("lex"))  # punctuation
         .when((pl.col("tok") == "I")).then(pl.lit("P"))
         .when((pl.col("tok") == "May")).then(pl.lit("t"))
-        .when((pl.col("low") == "according") & (pl.col("n1") == "to")).then(pl.lit("Z"))
-        .when(pl.col("low") == "according").then(pl.lit("w"))
+        .when(pl.col("low") == "according").then(pl.when(pl.col("n1") == "to").then(pl.lit("Z")).otherwise(pl.lit("w")))
         .when(pl.col("low") == "per").then(
             pl.when(pl.col("n1").is_in(dets) | pl.col("n1_cap").fill_null(False)).then(pl.lit("z")).otherwise(pl.lit("p")))
         .when(pl.col("cls").is_not_null() & lower_ok & ((pl.col("cls") != "resp") | resp_next)).then(cue_tag)
         .when(pl.col("cls") == "resp").then(pl.lit("w"))
         .when(colon_verb).then(pl.lit("V"))
         .when(pl.col("lex").is_not_null() & (lower_ok | pl.col("lex").is_in(list(_ANY_CASE_TAGS)))).then(pl.col("lex"))
-        .when(pl.col("tok").str.contains(r"^\p{N}")).then(pl.lit("n"))
+        .when(pl.col("is_num")).then(pl.lit("n"))
         .when(is_cap).then(pl.lit("C"))
-        .when(pl.col("low").str.contains(r"^[a-z]{2,}ly$") & ~pl.col("low").is_in(_LY_NOT_ADVERBS)).then(pl.lit("r"))
-        .when(pl.col("tok").str.contains(r"^[\p{L}]")).then(pl.lit("w"))
+        .when(pl.col("low").str.ends_with("ly") & (pl.col("low").str.len_bytes() >= 4)
+              & ~pl.col("low").is_in(_LY_NOT_ADVERBS)).then(pl.lit("r"))
+        .when(pl.col("is_letter")).then(pl.lit("w"))
         .otherwise(pl.lit("#"))
     )
     return tok.with_columns(
@@ -423,6 +458,9 @@ def _frames(cues: pl.DataFrame) -> pl.DataFrame:
     rel = _g(Lc, rf"^(.*?)({NP})(,?W)$")
     raise_ = _g(Lc, rf"^(.*?)({NP})([ehmr]*Vo)$")
     app = _g(Lc, rf"^(.*?)({NP})(,)({NP})(,)$")
+    # "A senior official, speaking on condition of anonymity, said"; "The report, released on
+    # Tuesday, found"; "The minister, who visited the site, said"
+    app_clause = _g(Lc, rf"^(.*?)({NP})(,[GWw][^,;]*,)$")
     nameapp = _g(Lc, rf"^((?:r,?)?)(C{{2,4}})(,)({NP})$")
     plain = _g(Lc, rf"^(.*?)({NP})(,?)$")
     f = lambda s, k: s.struct.field(k)  # noqa: E731
@@ -436,12 +474,14 @@ def _frames(cues: pl.DataFrame) -> pl.DataFrame:
     rel = pl.when(rel_ok).then(rel)
     cues = cues.with_columns(
         own_a=pl.when(no_own).then(None).when(f(rel, "1").is_not_null()).then(_len(f(rel, "1")))
+        .when(f(app_clause, "1").is_not_null()).then(_len(f(app_clause, "1")))
         .when(f(raise_, "1").is_not_null()).then(_len(f(raise_, "1")))
         .when(f(app, "1").is_not_null()).then(_len(f(app, "1")))
         .when(f(nameapp, "1").is_not_null() & (_len(f(nameapp, "1")) + _len(f(nameapp, "2")) + 1 + _len(f(nameapp, "4")) == _len(Lc)))
         .then(_len(f(nameapp, "1")))
         .when(f(plain, "1").is_not_null()).then(_len(f(plain, "1"))),
         own_b=pl.when(no_own).then(None).when(f(rel, "1").is_not_null()).then(_len(f(rel, "1")) + _len(f(rel, "2")))
+        .when(f(app_clause, "1").is_not_null()).then(_len(f(app_clause, "1")) + _len(f(app_clause, "2")))
         .when(f(raise_, "1").is_not_null()).then(_len(f(raise_, "1")) + _len(f(raise_, "2")))
         .when(f(app, "1").is_not_null()).then(
             pl.when(app_desc).then(_len(f(app, "1")) + _len(f(app, "2")))
@@ -457,14 +497,14 @@ def _frames(cues: pl.DataFrame) -> pl.DataFrame:
         negated=pl.col("negated") | (pl.col("own_a").is_not_null() & (Lc.str.slice(pl.col("own_a") - 1, 1) == "x")
                                      & (pl.col("own_a") > 0)),
         # the subject is shared with an earlier verb: "claimed responsibility and said", ", saying"
-        inherit_ok=Lc.str.contains(r"(?:[,;]?[cb]r*|,)$") | (Lc == "") | (pl.col("ctag") == "G"),
+        inherit_ok=Lc.str.contains(r"(?:[,;]?[cbB]r*|,)$") | (Lc == "") | (pl.col("ctag") == "G"),
     )
     # content helpers on the right context
     that = _g(Rt, r"^([^.,;:QqVGT]{0,10}?)T")
     colon = _g(Rt, r"^([^.;QqVGT]{0,6}?):")
     addr = _g(Rt, r"^([DKI]?[wC]|C+|O)[DKIPnCwQ]")
     directive = Rt.str.contains(rf"^{NP}o[wV]")
-    adj = _g(Rt, rf"^((?:{_ADJ}|[op][DKI]?w)+,?)[^.]")
+    adj = _g(Rt, rf"^((?:{_ADJ}|[op][DKI]w)+,?)[^.]")
     andverb = _g(Rt, r"^(c[Vw])")
     cues = cues.with_columns(
         skip=pl.when(f(that, "1").is_not_null()).then(_len(f(that, "1")) + 1)
@@ -481,7 +521,8 @@ def _frames(cues: pl.DataFrame) -> pl.DataFrame:
     cues = cues.with_columns(
         R_rest=rest,
         # to the end of the sentence or a semicolon
-        pre_end=pl.col("c1e") + pl.col("skip") + _len(rest.str.extract(r"^([^;]*)", 1)),
+        # to the end of the sentence, a semicolon or a contrast (", but ..."; not ", but that ...")
+        pre_end=pl.col("c1e") + pl.col("skip") + _len(rest.str.extract(r"^(.*?)(?:;|,B[^T]|,B$|$)", 1)),
         # a clause follows: "announced 4 US personnel were among the dead"
         clause_follows=rest.str.contains(r"^(?:P|[DKIn]*[wCnq'o]{0,7}[ehmV])") | (pl.col("skip_kind") != ""),
         # a quote of at least three tokens, or one that ends the clause ('maintained "cordial"
@@ -491,16 +532,19 @@ def _frames(cues: pl.DataFrame) -> pl.DataFrame:
 
     # clause boundaries for agentless passives and hedges: the subject starts after the last
     # boundary of the left context, the predicate ends at the first of the right context
-    b1 = _g(Lt, r"^(.*[;:.(b,])[^;:.(b,]")
+    b1 = _g(Lt, r"^(.*[;:.(bB,])[^;:.(bB,]")
     b2 = _g(Lt, r"^(.*c)[DKIPnC]")
     relant = _g(Lt, rf"^(.*?)({NPS})(,?[TW])$")
+    relparen = _g(Lt, rf"^((?:.*[;:.(bB])?)({NPS})(,[WG][^,;]*,)$")
     relant_comma = _g(Lt, rf"^(.*?)({NPS}),$")
-    cend = _g(Rt, r"^(.*?)(?:[;.]|,[bcG]|b|c[DKIPCVG]|$)")
+    cend = _g(Rt, r"^(.*?)(?:[;.]|,[bBcG]|[bB]|c[DKIPCVG]|$)")
     cend_comma = _g(Rt, r"^(.*?)(?:[,;.]|$)")
     cues = cues.with_columns(
         subj_a=pl.when(f(relant, "1").is_not_null()).then(_len(f(relant, "1")))
+        .when(f(relparen, "2").is_not_null()).then(_len(f(relparen, "1")))
         .otherwise(pl.max_horizontal(_len(f(b1, "1")), _len(f(b2, "1")) )),
         pred_end=c1e + _len(f(cend, "1")),
+        subj_head_end=pl.when(f(relparen, "2").is_not_null()).then(_len(f(relparen, "1")) + _len(f(relparen, "2"))),
         post_end=c1e + _len(f(cend_comma, "1")),
         post_a=pl.when(f(relant_comma, "1").is_not_null()).then(_len(f(relant_comma, "1")))
         .when(f(relant, "1").is_not_null()).then(_len(f(relant, "1")))
@@ -516,10 +560,13 @@ def _frames(cues: pl.DataFrame) -> pl.DataFrame:
         by_len=_len(f(by_np, "1")),
     )
     # sentence-final attribution: "S, officials said." / '"Q," he said.' / "S, as X claimed."
-    final_r = Rt.str.contains(rf"^{_FINAL_R}$") | Rt.str.contains(r"^,[GQ]")
+    # after a tell verb the addressee may come first: '"...," Guterres told reporters in New York.'
+    final_r = (Rt.str.contains(rf"^{_FINAL_R}$") | Rt.str.contains(r"^,[GQZ]")
+               | ((cls == "tell") & Rt.str.contains(rf"^(?:[DKI]?[wCn]{{1,3}}|O){_FINAL_R}$")))
     fin = _g(Lc, rf"^(.*?)([.,]?q,?|,A?|q)({NP})$")
-    inv = Lc.str.contains(r"(?:[.,]?q,?|,)$") & Rt.str.contains(rf"^{NP}(?:,{NP},?)?{_FINAL_R}$") & (pl.col("rnp_len") > 0)
-    as_f = _g(Lc, rf"^((?:.*[,;.b])?)A({NP})$")
+    inv = (Lc.str.contains(r"(?:[.,]?q,?|,)$") & Rt.str.contains(rf"^{NP}(?:,{NP},?)?{_FINAL_R}$") & (pl.col("rnp_len") > 0)
+           & pl.col("ftype").is_in(["ed", "s"]) & cls.is_in(["say", "strict", "tell"]))
+    as_f = _g(Lc, rf"^((?:.*[,;.bB])?)A({NP})$")
     as_r = _g(Rt, r"^([^,;.:TQ]{0,8}),")
     paren = _g(Lc, rf"^(.+?),({NP})$")
     relobj = _g(Lc, rf"^(.*?)({NPS})(,?[TW])({NP})$")
@@ -540,7 +587,7 @@ def _frames(cues: pl.DataFrame) -> pl.DataFrame:
     ctag = pl.col("ctag")
     passive = pl.col("passive")
     by_agent = Rt.str.starts_with("y") & (pl.col("by_len") > 0)
-    it_subject = Lc.str.contains(r"(?:^|[,;:.bc])P$") & (pl.col("low").list.get(pl.col("g0") - 1, null_on_oob=True) == "it")
+    it_subject = Lc.str.contains(r"(?:^|[,;:.bBc])P$") & (pl.col("low").list.get(pl.col("g0") - 1, null_on_oob=True) == "it")
     resp_cue = pl.col("resp_off").is_not_null()
     resp_obj = (cls == "claim") & Rt.str.contains(r"^[DKI]?[wC]{0,2}X") & ~passive
     claimed_lives = (cls == "claim") & pl.col("sentence_text").str.slice(
@@ -550,8 +597,9 @@ def _frames(cues: pl.DataFrame) -> pl.DataFrame:
                                                             "blame", "utter", "cognition"]).fill_null(False)
     bare_prenominal = (lemma.is_in(["suspect", "allege"]) & (pl.col("ftype") == "ed") & ~pl.col("has_aux")
                        & ~Rt.str.contains(r"^[oTA:y]"))
-    post_nominal = (lemma.is_in(["suspect", "believe", "think", "allege", "say", "report", "consider"])
-                    & (pl.col("ftype") == "ed") & ~pl.col("has_aux") & Rt.str.contains(r"^o[ewV]")
+    post_nominal = (lemma.is_in(["suspect", "believe", "think", "allege", "say", "report", "consider", "accuse"])
+                    & (pl.col("ftype") == "ed") & ~pl.col("has_aux")
+                    & ((pl.col("n1") == "to") | ((pl.col("n1") == "of") & lemma.is_in(["suspect", "allege", "accuse"])))
                     & (pl.col("own_b").is_null() | (pl.col("own_b") < _len(Lc)) | Lc.str.contains(r"[wCn],?$")))
     deny_ok = (cls == "deny") | ((cls == "deny_if") & pl.col("sentence_text").str.slice(
         pl.col("ts").list.get(pl.col("c1e"), null_on_oob=True)).str.contains(
@@ -602,28 +650,31 @@ def _frames(cues: pl.DataFrame) -> pl.DataFrame:
                     & ~Rt.str.contains(r"^r*[op][DKI]?[nt]*t"))
     # a base form with no auxiliary needs a plural subject ("Turkish authorities suspect ISIL",
     # "Officials say"): "Islamic state militants", "Myanmar's Rakhine state" are nouns
-    head = own_words.list.last()
+    head = own_words.list.get(-1, null_on_oob=True).cast(pl.String)
     plural_subject = head.str.contains(r"[^s]s$") | head.is_in(list(PLURAL_HEADS)) | pl.col("own_a").is_null()
     pre_ok = (
         pl.when((ftype == "base") & ~pl.col("has_aux") & ~plural_subject.fill_null(True)).then(False)
         .when(cls == "strict").then(strict_ok)
-        .when(cls == "call").then(pl.col("R_rest").str.contains(r"^(?:[DKI]?[wCX]{1,4}|P|O)I"))
+        .when(cls == "call").then(pl.col("R_rest").str.contains(r"^(?:[DKI]?[wCX]{1,4}|P|O)[IQ]"))
         .when(cls == "find").then(pl.col("skip_kind") == "that")
         .when(cls == "colon").then(pl.col("skip_kind") == "colon")
         .when(cls == "evidence").then(evidence_ok & strict_ok)
         .when(cls == "show").then(own_words.list.eval(pl.element().is_in(list(EVIDENCE_NOUNS))).list.any().fill_null(False))
         .when(cls == "cognition").then(strict_ok)
         .when(ftype == "s").then(strict_ok)
-        # a subject shared with an earlier verb: only with a clause ("and said it was")
-        .when(pl.col("own_a").is_null()).then(strict_ok)
+        # a subject shared with an earlier verb: only with a clause ("and said it was"), but
+        # "denied responsibility and blamed the Islamic State"
+        .when(pl.col("own_a").is_null() & ~cls.is_in(["blame", "suspect", "claim", "deny", "deny_if"])).then(strict_ok)
         .otherwise(True)
     # the content must start a proposition, not a prepositional phrase ("warned of", "said in"),
     # but "over 300 people", "at least 20" are figures
-    ) & ~noun_reading & (~pl.col("R_rest").str.contains(r"^(?:[Abcy.,;:)\-]|$|[op](?:[^nw]|w[^n]|w?$))")
+    ) & ~noun_reading & (~pl.col("R_rest").str.contains(r"^(?:[AbBcy.,;:)\-]|$|[op](?:[^nw]|w[^n]|w?$))")
                          | ((pl.col("skip_kind") == "colon") & (pl.col("R_rest") == "")))
-    cues = cues.filter((pl.col("frame") != "pre") | pre_ok)
+    # (evaluated as a column first: inside a filter polars may run it on an empty subset)
+    cues = cues.with_columns(_pre_ok=pre_ok, _evidence_ok=evidence_ok)
+    cues = cues.filter((pl.col("frame") != "pre") | pl.col("_pre_ok"))
     cues = cues.filter((pl.col("frame") != "paren") | (ftype == "ed"))
-    cues = cues.filter((cls != "evidence") | evidence_ok | ~pl.col("frame").is_in(["final", "as", "paren"]))
+    cues = cues.filter((cls != "evidence") | pl.col("_evidence_ok") | ~pl.col("frame").is_in(["final", "as", "paren"]))
     # negation kills every frame but the negated passive of a belief ("are not believed to be")
     cues = cues.filter(~pl.col("negated") | ((pl.col("frame") == "passive") & lemma.is_in(list(NEG_RAISING))))
     return cues
@@ -679,6 +730,7 @@ def _claim_spans(cues: pl.DataFrame) -> pl.DataFrame:
     acc_after = c1e + pl.col("rnp_len")
     acc_rest = pl.col("Rt").str.slice(pl.col("rnp_len"))
     acc_left = acc_rest.str.contains(r"^\.?q?$") | (pl.col("clow") == "citing")
+    prev_final_cut = pl.when(fr.shift(1).over("_sid") == "final").then(pl.col("fin_cut").shift(1).over("_sid"))
     resp_tail = _g(pl.col("Rt"), r"^((?:[oAp][DKI]?[wCXnQq']+|[wCXnQq'])*)")
     cues = cues.with_columns(
         ct_a=pl.when(fr == "final").then(left_start)
@@ -701,12 +753,12 @@ def _claim_spans(cues: pl.DataFrame) -> pl.DataFrame:
         .otherwise(c1e + pl.col("skip")),
         ct_b=pl.when(fr == "final").then(pl.col("fin_cut"))
         .when(fr == "final_inv").then(pl.col("g0") - pl.col("Lc").str.extract(r"([.,]?q,?|,)$", 1).str.len_chars().fill_null(0))
-        .when(fr == "according").then(pl.when(acc_left).then(
-            g0 - pl.col("Lt").str.extract(r"(,?)$", 1).str.len_chars().fill_null(0)).otherwise(pl.col("pre_end")))
+        .when(fr == "according").then(pl.when(acc_left).then(pl.coalesce(
+            prev_final_cut, g0 - pl.col("Lt").str.extract(r"(,?)$", 1).str.len_chars().fill_null(0))).otherwise(pl.col("pre_end")))
         .when(fr == "resp").then(c1e + _len(resp_tail.struct.field("1")))
         .when(fr == "resp_obj").then(pl.col("post_end"))
         .when(fr.is_in(["resp_by", "resp_by_bare"])).then(
-            pl.when(fr == "resp_by_bare").then(g0).otherwise(g0))
+            pl.when(fr == "resp_by_bare").then(g0).otherwise(pl.coalesce("subj_head_end", g0)))
         .when(fr == "passive_by").then(pl.col("pred_end"))
         .when(fr == "passive_it").then(pl.col("pre_end"))
         .when(fr.is_in(["passive", "hedge"])).then(
@@ -717,16 +769,16 @@ def _claim_spans(cues: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("pre_end")),
     )
     # a claim needs a claimant unless it is agentless
-    cues = cues.filter(passive_like | pl.col("cl_a").is_not_null())
+    cues = cues.filter(passive_like | (pl.col("cl_b") > pl.col("cl_a")))
     return cues
 
 
 def _cut_at_next(cues: pl.DataFrame) -> pl.DataFrame:
     """A content on the right ends where the next cue's own clause starts ("A reported X, while
     B said Y"): at a boundary (, ; and but while) just before the next claimant or cue."""
-    nxt = pl.min_horizontal(pl.col("cl_a"), pl.col("g0")).shift(-1).over("_sid")
+    nxt = pl.min_horizontal(pl.col("own_a"), pl.col("g0")).shift(-1).over("_sid")
     cues = cues.sort("_sid", "c0").with_columns(next_start=nxt)
-    before = _g(pl.col("tags").str.slice(0, pl.col("next_start")), r"^(.*?)((?:,?[cb]|[,;])r*)$")
+    before = _g(pl.col("tags").str.slice(0, pl.col("next_start")), r"^(.*?)((?:,?[cbB]|[,;])r*)$")
     cut = _len(before.struct.field("1"))
     return cues.with_columns(
         ct_b=pl.when(pl.col("next_start").is_not_null() & before.struct.field("1").is_not_null()
@@ -741,22 +793,36 @@ def _trim(cues: pl.DataFrame) -> pl.DataFrame:
     lead = _len(seg.str.extract(r"^([,:;\-]*)", 1))
     trail = _len(seg.str.extract(r"([.,:;\-]*)$", 1))
     cues = cues.with_columns(ct_a=pl.col("ct_a") + lead).with_columns(
-        ct_b=pl.max_horizontal(pl.col("ct_a"), pl.col("ct_b") - pl.when(trail < (pl.col("ct_b") - pl.col("ct_a") + lead))
-                               .then(trail).otherwise(0)))
-    return cues
+        ct_b=pl.max_horizontal(pl.col("ct_a"), pl.col("ct_b") - trail))
+    # an empty content survives only as a colon that ends its paragraph (content: the next one)
+    return cues.filter((pl.col("ct_b") > pl.col("ct_a")) | ((pl.col("skip_kind") == "colon") & (pl.col("R_rest") == "")))
+
+
+# the end of what a responsibility claim claims: the time or venue of the claim, the writer's
+# comment ("without offering evidence") and a following clause are not part of it
+_RESP_END = (r"(?i)^(responsibility(?:\s+(?:for|as|over|of)\b.*?)?)(?:\s+(?:in (?:a|an|its|his|her|their|the) "
+             r"(?:\w+ )?(?:statement|video|message|post|posting|manifesto|claim|communiqu\S*|letter|announcement|audio|"
+             r"recording|note|website|channel)\b|via\b|through\b|on (?:its|his|her|their|social|telegram|twitter|the "
+             r"group's|\d|\w+day\b)|without\b|after\b|the (?:following|next) \w+|hours\b|days\b|shortly\b|late\b|"
+             r"early\b|earlier\b|later\b|saying\b|and\b|but\b|while\b|a day\b)|[,;.(]|$)")
 
 
 def _to_chars(cues: pl.DataFrame) -> pl.DataFrame:
     ts, te, s0 = pl.col("ts"), pl.col("te"), pl.col("s_start").cast(pl.Int64)
     get = lambda lst, i: lst.list.get(i, null_on_oob=True).cast(pl.Int64)  # noqa: E731
     cue_end_tok = pl.col("c1e") - 1
+    resp_text = pl.col("sentence_text").str.slice(get(ts, pl.col("ct_a"))).str.extract(_RESP_END, 1)
+    cues = cues.with_columns(
+        ct_b=pl.when((pl.col("frame") == "resp") & resp_text.is_not_null()).then(None).otherwise(pl.col("ct_b")),
+        resp_len=pl.when(pl.col("frame") == "resp").then(resp_text.str.len_chars().cast(pl.Int64)))
     return cues.with_columns(
         cue_char_start=s0 + get(ts, pl.col("g0")),
         cue_char_end=s0 + get(te, cue_end_tok),
-        claimant_char_start=pl.when(pl.col("cl_a").is_not_null()).then(s0 + get(ts, pl.col("cl_a"))),
-        claimant_char_end=pl.when(pl.col("cl_a").is_not_null()).then(s0 + get(te, pl.col("cl_b") - 1)),
-        char_start=pl.when(pl.col("ct_b") > pl.col("ct_a")).then(s0 + get(ts, pl.col("ct_a"))),
-        char_end=pl.when(pl.col("ct_b") > pl.col("ct_a")).then(s0 + get(te, pl.col("ct_b") - 1)),
+        claimant_char_start=pl.when(pl.col("cl_b") > pl.col("cl_a")).then(s0 + get(ts, pl.col("cl_a"))),
+        claimant_char_end=pl.when(pl.col("cl_b") > pl.col("cl_a")).then(s0 + get(te, pl.col("cl_b") - 1)),
+        char_start=pl.when((pl.col("ct_b") > pl.col("ct_a")) | pl.col("resp_len").is_not_null()).then(s0 + get(ts, pl.col("ct_a"))),
+        char_end=pl.when(pl.col("resp_len").is_not_null()).then(s0 + get(ts, pl.col("ct_a")) + pl.col("resp_len"))
+        .when(pl.col("ct_b") > pl.col("ct_a")).then(s0 + get(te, pl.col("ct_b") - 1)),
         # the content's first / last token tags, for the quote stage
         first_tag=pl.col("tags").str.slice(pl.col("ct_a"), 1),
         tail_punct=pl.when(pl.col("frame") == "final").then(
@@ -772,28 +838,36 @@ def _to_chars(cues: pl.DataFrame) -> pl.DataFrame:
 
 # --- stage 4: quotes and paragraphs -------------------------------------------------------------
 
-def _quote_spans(docs: pl.DataFrame) -> pl.DataFrame:
-    """Quote spans per paragraph: (document_id, q_open, q_close); q_close is the position of
-    the closing mark, or the paragraph's end when the quote is never closed. Marks are
-    oriented by their neighbours (opening after a space or bracket, closing before one);
-    an ambiguous mark closes an open quote, else opens one."""
-    marks = find_spans(docs, r'"|\n').select("document_id", "match", "char_start", "prev_char", "next_char").collect()
-    if marks.height == 0:
-        return pl.DataFrame(schema={"document_id": pl.String, "q_open": pl.Int64, "q_close": pl.Int64,
-                                    "closed": pl.Boolean})
+def _marks(docs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(quotes, paragraphs) from one pass over the bodies for quote marks and line breaks.
+
+    quotes: (document_id, q_open, q_close, closed), paired per paragraph; q_close is the
+    position of the closing mark, or the paragraph's end when the quote is never closed (an
+    odd mark never runs past a line break). Marks are oriented by their neighbours (opening
+    after a space or bracket, closing before one or before punctuation); an ambiguous mark
+    closes an open quote, else opens one.
+    paragraphs: (document_id, para, p_start, p_end), the text between line breaks."""
+    m = find_spans(docs, r'"|\n+').select("document_id", "match", "char_start", "char_end", "prev_char",
+                                           "next_char").collect()
     ends = docs.select("document_id", pl.col("body_text").str.len_chars().cast(pl.Int64).alias("doc_len"))
-    m = marks.with_columns(pl.col("char_start").cast(pl.Int64)).sort("document_id", "char_start").with_columns(
-        nl=pl.col("match") == "\n",
-    ).with_columns(
-        para=pl.col("nl").cast(pl.Int32).cum_sum().over("document_id"),
-        kind=pl.when(pl.col("nl")).then(pl.lit("n"))
-        .when(pl.col("prev_char").is_in(["", " ", "(", "[", "-", "—", "–", "\n"]) & ~pl.col("next_char").is_in(["", " ", "\n"]))
-        .then(pl.lit("o"))
+    m = m.with_columns(pl.col("char_start").cast(pl.Int64), pl.col("char_end").cast(pl.Int64),
+                       nl=pl.col("match") != '"').sort("document_id", "char_start")
+    m = m.with_columns(para=pl.col("nl").cast(pl.Int32).cum_sum().over("document_id"))
+    # paragraphs: from the end of one line-break run to the start of the next
+    nl = m.filter("nl")
+    starts = pl.concat([ends.select("document_id", pl.lit(0, dtype=pl.Int32).alias("para"), pl.lit(0, dtype=pl.Int64).alias("p_start")),
+                        nl.select("document_id", "para", pl.col("char_end").alias("p_start"))])
+    stops = pl.concat([nl.select("document_id", (pl.col("para") - 1).alias("para"), pl.col("char_start").alias("p_end")),
+                       ends.join(nl.group_by("document_id").agg(pl.col("para").max()), on="document_id", how="left")
+                       .select("document_id", pl.col("para").fill_null(0), pl.col("doc_len").alias("p_end"))])
+    paras = starts.join(stops, on=["document_id", "para"]).filter(pl.col("p_end") > pl.col("p_start"))
+    q = m.filter(~pl.col("nl")).with_columns(
+        kind=pl.when(pl.col("prev_char").is_in(["", " ", "(", "[", "-", "—", "–", "\n"])
+                     & ~pl.col("next_char").is_in(["", " ", "\n"])).then(pl.lit("o"))
         .when(~pl.col("prev_char").is_in(["", " ", "\n"]) & (pl.col("next_char").is_in(["", " ", "\n"])
                                                             | pl.col("next_char").str.contains(r"^[\p{P}]")))
         .then(pl.lit("c")).otherwise(pl.lit("a")),
     )
-    q = m.filter(~pl.col("nl"))
     # an ambiguous mark closes when the mark before it in the paragraph opens
     q = q.with_columns(prev_kind=pl.col("kind").shift(1).over("document_id", "para")).with_columns(
         kind=pl.when(pl.col("kind") == "a").then(
@@ -802,27 +876,17 @@ def _quote_spans(docs: pl.DataFrame) -> pl.DataFrame:
         nxt_kind=pl.col("kind").shift(-1).over("document_id", "para"),
         nxt_pos=pl.col("char_start").shift(-1).over("document_id", "para"),
     )
-    # the end of each paragraph: the next newline, or the end of the text
-    nls = m.filter("nl").select("document_id", pl.col("char_start").alias("nl_pos"), (pl.col("para") - 1).alias("para"))
-    opens = q.filter(pl.col("kind") == "o").join(nls, on=["document_id", "para"], how="left").join(ends, on="document_id")
-    return opens.select(
+    opens = q.filter(pl.col("kind") == "o").join(paras.select("document_id", "para", "p_end"),
+                                                 on=["document_id", "para"], how="left")
+    quotes = opens.select(
         "document_id", pl.col("char_start").alias("q_open"),
-        pl.when(pl.col("nxt_kind") == "c").then(pl.col("nxt_pos"))
-        .when(pl.col("nxt_kind") == "o").then(pl.col("nxt_pos"))
-        .otherwise(pl.coalesce("nl_pos", "doc_len")).alias("q_close"),
+        pl.when(pl.col("nxt_kind").is_in(["c", "o"])).then(pl.col("nxt_pos")).otherwise(pl.col("p_end")).alias("q_close"),
         (pl.col("nxt_kind") == "c").fill_null(False).alias("closed"),
     )
+    return quotes, paras.with_columns(pl.col("para").cast(pl.Int64))
 
 
-def _paragraphs(docs: pl.DataFrame) -> pl.DataFrame:
-    return find_spans(docs, r"[^\n]+").select(
-        "document_id", pl.col("match_no").alias("para"), pl.col("char_start").cast(pl.Int64).alias("p_start"),
-        pl.col("char_end").cast(pl.Int64).alias("p_end")).collect()
-
-
-def _apply_quotes(claims: pl.DataFrame, docs: pl.DataFrame) -> pl.DataFrame:
-    quotes = _quote_spans(docs)
-    paras = _paragraphs(docs)
+def _apply_quotes(claims: pl.DataFrame, docs: pl.DataFrame, quotes: pl.DataFrame, paras: pl.DataFrame) -> pl.DataFrame:
     # paragraph of each cue, and the next paragraph
     claims = claims.sort("document_id", "cue_char_start").join_asof(
         paras.sort("document_id", "p_start"), left_on="cue_char_start", right_on="p_start", by="document_id")
@@ -862,9 +926,13 @@ def _apply_quotes(claims: pl.DataFrame, docs: pl.DataFrame) -> pl.DataFrame:
     claims = claims.join_asof(after.sort("document_id", "split_open"), left_on="attr_end", right_on="split_open",
                               by="document_id", strategy="forward")
     claims = claims.join(docs.select("document_id", "body_text"), on="document_id")
-    gap = pl.col("body_text").str.slice(pl.col("attr_end"), pl.col("split_open") - pl.col("attr_end"))
-    split = (pl.col("q_from") == "close") & pl.col("split_open").is_not_null() & gap.str.contains(r"^[ ,.;:]*$") \
-        & (pl.col("split_open") < pl.col("p_end"))
+    gap = pl.col("body_text").str.slice(pl.col("attr_end"), (pl.col("split_open") - pl.col("attr_end")).clip(0))
+    # after "said X, a spokeswoman." the rest of the attribution sentence is the gap
+    sent_gap = pl.col("body_text").str.slice(pl.col("s_end"), (pl.col("split_open") - pl.col("s_end")).clip(0))
+    split = pl.col("q_from").is_in(["open", "close"]) & (pl.col("char_end") <= pl.col("cue_char_start")) \
+        & pl.col("split_open").is_not_null() & (pl.col("split_open") < pl.col("p_end")) & (
+        gap.str.contains(r"^[ ,.;:]*$")
+        | (pl.col("frame").is_in(["final", "final_inv"]) & (pl.col("split_open") >= pl.col("s_end")) & sent_gap.str.contains(r"^\s*$")))
     claims = claims.with_columns(char_end=pl.when(split).then(pl.col("split_close")).otherwise(pl.col("char_end")))
     # trailing comma / semicolon inside the span; whitespace
     text = pl.col("body_text").str.slice(pl.col("char_start"), pl.col("char_end") - pl.col("char_start"))
@@ -882,10 +950,10 @@ def _apply_quotes(claims: pl.DataFrame, docs: pl.DataFrame) -> pl.DataFrame:
     return claims.filter(pl.col("char_end") > pl.col("char_start"))
 
 
-def _quoted_share(claims: pl.DataFrame, docs: pl.DataFrame) -> pl.DataFrame:
+def _quoted_share(claims: pl.DataFrame, docs: pl.DataFrame, quotes: pl.DataFrame) -> pl.DataFrame:
     """Share of the content inside quote marks that give the claimant's own words: a quote the
     content itself reports ('the suspect shouted "Allah Akbar"') does not count."""
-    quotes = _quote_spans(docs).filter("closed")
+    quotes = quotes.filter("closed")
     key = claims.select("_cid", "document_id", "char_start", "char_end")
     ov = key.join(quotes, on="document_id").filter(
         (pl.col("q_open") + 1 < pl.col("char_end")) & (pl.col("q_close") > pl.col("char_start")))
@@ -1006,10 +1074,12 @@ def extract_claims(documents: pl.DataFrame, sentences: pl.DataFrame, actor_menti
     claims = claims.select(
         "document_id", "sentence_index", "frame", "cls", "claimant_char_start", "claimant_char_end", "cue_char_start",
         "cue_char_end", "char_start", "char_end", "first_tag", "tail_q_pos", "tail_q_inv", "colon_end",
+        pl.col("s_end").cast(pl.Int64),
     )
-    claims = _apply_quotes(claims, docs)
+    quotes, paras = _marks(docs)
+    claims = _apply_quotes(claims, docs, quotes, paras)
     claims = claims.with_row_index("_cid")
-    claims = _quoted_share(claims, docs)
+    claims = _quoted_share(claims, docs, quotes)
     body = pl.col("body_text")
     sl = lambda a, b: body.str.slice(pl.col(a), pl.col(b) - pl.col(a))  # noqa: E731
     claims = claims.with_columns(claimant_text=pl.when(pl.col("claimant_char_start").is_not_null()).then(

@@ -384,14 +384,20 @@ def _report_actors(reports: pl.DataFrame, mentions: pl.DataFrame, gazetteer: pl.
         .collect()
     )
     if claims is not None and claims.height:
-        rows = _apply_claims(rows, reports, claims)
+        rows = _apply_claims(rows, reports, claims, mentions, gazetteer)
     return (rows.unique(subset=["document_id", "trigger_char_start", "actor_id", "role"], keep="first", maintain_order=True)
             .select(list(REPORT_ACTOR_SCHEMA)).cast(REPORT_ACTOR_SCHEMA).sort("document_id", "trigger_char_start", "char_start"))
 
 
-def _apply_claims(rows: pl.DataFrame, reports: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+_SUSPECT = r"(?-u:\b)(?:suspect\w*|believed|blam\w*|accus\w*|attributed|linked to|behind)(?-u:\b)"
+
+
+def _apply_claims(rows: pl.DataFrame, reports: pl.DataFrame, claims: pl.DataFrame, mentions: pl.DataFrame,
+                  gazetteer: pl.DataFrame) -> pl.DataFrame:
     """A group that claims responsibility for a violent event of its article is its perpetrator;
-    a group that denies is not (its perpetrator rows become participant rows)."""
+    so is an armed group that the article's sources suspect or blame ("the Islamic State is
+    suspected", "officials blamed the Taliban") when nobody claims it; a group that denies is
+    not the perpetrator (its perpetrator rows become participant rows)."""
     key = ["document_id", "sentence_index"]
     violent = reports.filter(pl.col("violent") & (pl.col("status") == "occurred")).select(*key, "trigger_char_start")
     kinds = claims.filter(pl.col("claimant_actor_id").is_not_null()).select(
@@ -411,7 +417,28 @@ def _apply_claims(rows: pl.DataFrame, reports: pl.DataFrame, claims: pl.DataFram
         .select(*key, "trigger_char_start", "actor_id", pl.lit("perpetrator").alias("role"), "surface_text",
                 "char_start", "char_end")
     )
-    rows = pl.concat([rows, about.cast(rows.schema)])
+    # suspicion: armed groups named inside a claim whose cue suspects or blames
+    groups = gazetteer.filter(pl.col("actor_type") == "armed_group").select("actor_id")
+    suspicious = claims.filter(pl.col("cue").fill_null("").str.to_lowercase().str.contains(_SUSPECT)).select(
+        "document_id", pl.col("sentence_index").alias("claim_sentence"), "char_start", "char_end")
+    named = (
+        mentions.join(groups, on="actor_id").select(
+            "document_id", "actor_id", "surface_text", pl.col("char_start").alias("m_start"), pl.col("char_end").alias("m_end"))
+        .join(suspicious, on="document_id")
+        .filter((pl.col("m_start") >= pl.col("char_start")) & (pl.col("m_end") <= pl.col("char_end")))
+        .select("document_id", "claim_sentence", "actor_id", "surface_text",
+                pl.col("m_start").cast(pl.Int32).alias("char_start"), pl.col("m_end").cast(pl.Int32).alias("char_end"))
+    )
+    claimed_docs = about.select("document_id").unique()
+    suspected = (
+        named.join(claimed_docs, on="document_id", how="anti").sort("document_id", "claim_sentence")
+        .join_asof(violent.sort("document_id", "sentence_index"), left_on="claim_sentence", right_on="sentence_index",
+                   by="document_id", strategy="backward", check_sortedness=False)
+        .drop_nulls("sentence_index")
+        .select(*key, "trigger_char_start", "actor_id", pl.lit("perpetrator").alias("role"), "surface_text",
+                "char_start", "char_end")
+    )
+    rows = pl.concat([rows, about.cast(rows.schema), suspected.cast(rows.schema)])
     if deniers.height:
         rows = rows.join(deniers.with_columns(denies=pl.lit(True)), on=["document_id", "actor_id"], how="left").with_columns(
             role=pl.when(pl.col("denies").fill_null(False) & (pl.col("role") == "perpetrator"))

@@ -19,8 +19,11 @@ Two steps, both the way the reference datasets (UCDP, ACLED, GDELT's deduplicati
      (DATE_SLACK_DAYS for a day, the month or year it states otherwise);
    - place: the same country when both have one, and the same place when both name a
      specific place of the same country... unless one is a place inside the other's country;
-   - actors: when both name actors (perpetrators, targets, participants), at least one is
-     shared.
+   - actors: when both name actors other than states (groups, persons, bodies), at least one
+     is shared;
+   - an undated report joins a dated one of another article only on the same specific place
+     (not a country) and a shared actor other than a state, and only if the dated event is not
+     after the undated article's publication; two undated reports never link.
    Casualty figures are never a key (they feed the low / best / high); two events of the same
    type on different dates or in different places stay apart.
 
@@ -109,10 +112,11 @@ def _ranges(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: pl.DataFrame,
-                documents: pl.DataFrame | None = None) -> pl.DataFrame:
+                documents: pl.DataFrame | None = None, actor_types: pl.DataFrame | None = None) -> pl.DataFrame:
     """Adds `event_key` to the occurred reports (the others get null). `documents`
     (document_id, published_date) bounds undated reports: an event an article reports without
-    a date happened on or before the article's publication."""
+    a date happened on or before the article's publication. `actor_types` (the gazetteer's
+    actor_id, actor_type) tells the actors that identify an event from the states around it."""
     occurred = reports.filter(pl.col("status") == "occurred")
     low = sentences.select("document_id", "sentence_index", low=pl.col("sentence_text").str.to_lowercase())
     occurred = _within_document(occurred, low)
@@ -134,6 +138,17 @@ def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: p
                            on=["document_id", "trigger_char_start"])
         .group_by("document_id", "doc_event").agg(pl.col("actor_id").unique().alias("actors"))
     )
+    # the actors that identify an event: not states (half the events of a region name the
+    # same country), only the groups, persons and bodies taking part
+    if actor_types is not None:
+        specific = (
+            report_actors.join(actor_types.filter(pl.col("actor_type") != "state").select("actor_id"), on="actor_id")
+            .join(occurred.select("document_id", "trigger_char_start", "doc_event"), on=["document_id", "trigger_char_start"])
+            .group_by("document_id", "doc_event").agg(pl.col("actor_id").unique().alias("specific_actors"))
+        )
+        actors = actors.join(specific, on=["document_id", "doc_event"], how="left")
+    else:
+        actors = actors.with_columns(specific_actors=pl.col("actors"))
     doc_events = _ranges(doc_events.join(actors, on=["document_id", "doc_event"], how="left")).with_row_index("node")
     # candidate pairs: same family, both incidents, both dated, ranges overlap, other documents
     cand = doc_events.filter((pl.col("event_clarity") == "incident") & pl.col("lo").is_not_null())
@@ -145,8 +160,9 @@ def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: p
             & (pl.col("lo") <= pl.col("hi_b")) & (pl.col("lo_b") <= pl.col("hi"))
             & (pl.col("country_code").is_null() | pl.col("country_code_b").is_null()
                | (pl.col("country_code") == pl.col("country_code_b")))
-            & (pl.col("actors").is_null() | pl.col("actors_b").is_null()
-               | (pl.col("actors").list.set_intersection("actors_b").list.len() > 0))
+            & ((pl.col("specific_actors").fill_null([]).list.len() == 0)
+               | (pl.col("specific_actors_b").fill_null([]).list.len() == 0)
+               | (pl.col("specific_actors").list.set_intersection("specific_actors_b").list.len() > 0))
         )
         .select("node", "node_b")
     )
@@ -157,15 +173,16 @@ def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: p
     else:
         doc_events = doc_events.with_columns(published_date=pl.lit(None, dtype=pl.Date))
     placed = doc_events.filter((pl.col("event_clarity") == "incident") & (pl.col("location_type") == "place")
-                               & pl.col("actors").is_not_null())
+                               & (pl.col("specific_actors").list.len() > 0))
     undated = placed.filter(pl.col("lo").is_null())
+    dated = placed.filter(pl.col("lo").is_not_null())
     loose = (
-        undated.join(placed, on=["family", "location_actor_id"], suffix="_b")
+        undated.join(dated, on=["family", "location_actor_id"], suffix="_b")
         .join(compatibility_frame(), on=["event_type", "event_type_b"])
         .filter(
-            (pl.col("node") != pl.col("node_b")) & (pl.col("document_id") != pl.col("document_id_b"))
-            & (pl.col("actors").list.set_intersection("actors_b").list.len() > 0)
-            & (pl.col("lo_b").is_null() | pl.col("published_date").is_null() | (pl.col("lo_b") <= pl.col("published_date")))
+            (pl.col("document_id") != pl.col("document_id_b"))
+            & (pl.col("specific_actors").list.set_intersection("specific_actors_b").list.len() > 0)
+            & (pl.col("published_date").is_null() | (pl.col("lo_b") <= pl.col("published_date")))
         )
         .select(pl.min_horizontal("node", "node_b").alias("node"), pl.max_horizontal("node", "node_b").alias("node_b"))
     )
