@@ -26,6 +26,24 @@ PY = BIN / "python"
 LOCKS = {"base": ROOT / "requirements.lock", "bench": ROOT / "requirements-bench.lock"}
 
 
+# The instance settings of this project's DAGSTER_HOME:
+# - no telemetry (no network here);
+# - runs queue with a concurrency limit of one: DuckDB allows one writer, so a second launch
+#   waits instead of failing on the pipeline database's lock;
+# - run monitoring: a run whose process was killed is marked failed instead of staying STARTED.
+DAGSTER_YAML = """telemetry:
+  enabled: false
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 30
+"""
+
+
 def run(*cmd: str | os.PathLike, env: dict | None = None) -> None:
     print("+", " ".join(str(c) for c in cmd), flush=True)
     proc = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)
@@ -56,8 +74,8 @@ def project_env() -> dict:
     env.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     conf = Path(env["DAGSTER_HOME"]) / "dagster.yaml"
-    if not conf.exists():  # no network here: don't try to send telemetry
-        conf.write_text("telemetry:\n  enabled: false\n")
+    if not conf.exists() or "max_concurrent_runs" not in conf.read_text():
+        conf.write_text(DAGSTER_YAML)
     env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
     return env
 

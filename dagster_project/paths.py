@@ -57,6 +57,31 @@ def warehouse_path() -> Path:
     return Path(os.environ.get("WAREHOUSE_PATH", REPO_ROOT / "data" / "warehouse.duckdb")).resolve()
 
 
+class OutputPathError(ValueError):
+    """WAREHOUSE_PATH or DUCKDB_PATH cannot be written, or they name the same file."""
+
+
+def check_output_paths(warehouse: Path | None = None, pipeline_db: Path | None = None) -> None:
+    """Fail before any work, with one line that says what to set, when the published snapshot
+    and the pipeline database are the same file (publishing would overwrite the pipeline's own
+    database) or when either cannot be written."""
+    warehouse = (warehouse or warehouse_path()).resolve()
+    pipeline_db = (pipeline_db or pipeline_db_path()).resolve()
+    if warehouse == pipeline_db:
+        raise OutputPathError(f"WAREHOUSE_PATH and DUCKDB_PATH are both {warehouse}: set WAREHOUSE_PATH to another "
+                              f"file (the published snapshot must not overwrite the pipeline database)")
+    for name, path in (("WAREHOUSE_PATH", warehouse), ("DUCKDB_PATH", pipeline_db)):
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if path.is_dir():
+            raise OutputPathError(f"{name}={path} is a folder: set {name} to a file path")
+        if path.exists() and not os.access(path, os.W_OK):
+            raise OutputPathError(f"{name}={path} is read-only: set {name} to a file you can write")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise OutputPathError(f"{name}={path}: {folder} is not writable: set {name} to a file in a writable folder")
+
+
 def export_duckdb_path() -> Path:
     """Make sure dbt (a subprocess) sees the same absolute DUCKDB_PATH as Python."""
     path = pipeline_db_path()

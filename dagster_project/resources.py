@@ -13,6 +13,29 @@ import polars as pl
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
+class PipelineDatabaseLocked(RuntimeError):
+    """Another process holds the pipeline database."""
+
+
+def locked_error(path: str, exc: Exception) -> Exception:
+    """DuckDB's lock error, told in terms of this pipeline: which file, who holds it, where
+    analysts should be instead (DuckDB's own hint, to open the file read-only, is the wrong
+    advice for whoever runs the pipeline)."""
+    import re
+
+    from dagster_project.paths import warehouse_path
+
+    message = str(exc)
+    if "lock" not in message.lower():
+        return exc
+    holder = re.search(r"held in (.+?) \(PID (\d+)\)", message)
+    who = f"{holder.group(1)} (PID {holder.group(2)})" if holder else "another process"
+    return PipelineDatabaseLocked(
+        f"The pipeline database {path} is locked by {who}. Only the pipeline may open it: analysts and BI "
+        f"tools belong on the published snapshot {warehouse_path()} (read-only). Find the holder with "
+        f"`fuser {path}` or `lsof {path}`, close it, and run again; a second pipeline run waits in the run queue.")
+
+
 class PipelineDuckDB(dg.ConfigurableResource):
     """The pipeline database (`DUCKDB_PATH`). Connections are short-lived so that the
     dbt subprocess can take the single writer lock as soon as Python is done."""
@@ -24,7 +47,10 @@ class PipelineDuckDB(dg.ConfigurableResource):
         from pathlib import Path
 
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.path, read_only=read_only, config=DUCKDB_CONFIG)
+        try:
+            con = duckdb.connect(self.path, read_only=read_only, config=DUCKDB_CONFIG)
+        except duckdb.IOException as exc:
+            raise locked_error(self.path, exc) from None
         try:
             yield con
         finally:

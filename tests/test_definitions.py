@@ -23,9 +23,15 @@ PYTHON_ASSETS = {
     "actor_mentions": "extraction",
     "statistics": "extraction",
     "date_mentions": "extraction",
+    "sentences": "extraction",
+    "claims": "events",
+    "event_reports": "events",
+    "event_report_actors": "events",
+    "events": "events",
 }
 MARTS = ["dim_document", "dim_actor", "dim_date", "fct_actor_mention", "fct_statistic", "fct_date_mention",
-         "bridge_document_actor", "quarantined_documents"]
+         "bridge_document_actor", "quarantined_documents", "dim_sentence", "fct_event", "fct_event_report",
+         "fct_claim", "bridge_event_document", "bridge_event_actor"]
 
 
 @pytest.fixture(scope="module")

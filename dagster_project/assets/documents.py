@@ -9,7 +9,14 @@ import dagster as dg
 import duckdb as duckdb_lib
 import polars as pl
 
-from dagster_project.paths import DATA_DIR, DocumentsDirError, check_documents_dir, documents_dir
+from dagster_project.paths import (
+    DATA_DIR,
+    DocumentsDirError,
+    OutputPathError,
+    check_documents_dir,
+    check_output_paths,
+    documents_dir,
+)
 from dagster_project.resources import PipelineDuckDB
 from dagster_project.documents.ingest import DEFAULT_MAX_BYTES, STAGE, ingest_folder, walk_folder
 from dagster_project.documents.normalize import load_publisher_domains, normalize_documents
@@ -65,11 +72,19 @@ def ingest_documents(context: dg.AssetExecutionContext, config: IngestConfig, du
     """Read every file in the input folder; decode it or quarantine it with a reason. Also writes
     raw.ingest_runs (the folder read and the counts), which every_file_accounted_for checks against."""
     folder = input_folder(config)
+    try:  # before any work: where the run will write
+        check_output_paths()
+    except OutputPathError as exc:
+        raise dg.Failure(description=str(exc)) from None
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     try:
         walk = walk_folder(folder)
     except OSError as exc:  # the folder itself cannot be listed; anything inside never raises
         raise dg.Failure(description=f"Cannot list the input folder {folder}: {exc.strerror or exc}") from None
+    if not walk.entries:
+        raise dg.Failure(description=(
+            f"The input folder {walk.root} holds no files: put the documents there, or set DOCUMENTS_DIR (or run "
+            f"config documents_dir) to the folder that holds them"))
     raw, quarantined = ingest_folder(folder, max_bytes=config.max_bytes, now=now, walk=walk)
     duckdb.replace_table("raw_documents", raw)
     duckdb.replace_table("quarantined_documents", quarantined)

@@ -1,6 +1,7 @@
 -- Smallest and largest calendar day referenced anywhere in the facts:
 -- article publication dates plus the start and end of every resolved date
--- mention. Always exactly one row; both bounds are null when nothing is dated.
+-- mention and of every dated event report (fct_event's dates are the reports'
+-- min and max). Always exactly one row; both bounds are null when nothing is dated.
 
 with
 
@@ -28,6 +29,22 @@ mention_end_dates as (
 
 ),
 
+report_start_dates as (
+
+    select date_start as date_day
+    from {{ ref('stg_event_reports') }}
+    where date_start is not null
+
+),
+
+report_end_dates as (
+
+    select date_end as date_day
+    from {{ ref('stg_event_reports') }}
+    where date_end is not null
+
+),
+
 all_dates as (
 
     select date_day from published_dates
@@ -35,6 +52,10 @@ all_dates as (
     select date_day from mention_start_dates
     union all
     select date_day from mention_end_dates
+    union all
+    select date_day from report_start_dates
+    union all
+    select date_day from report_end_dates
 
 ),
 

@@ -12,11 +12,26 @@ documents as (
 
 ),
 
+-- sentences of an article do not overlap (assert_dim_sentence_spans_do_not_overlap), so the
+-- range join finds at most one sentence per fact: the one whose span holds its char_start
+sentences as (
+
+    select
+        sentence_id,
+        document_id,
+        char_start,
+        char_end
+
+    from {{ ref('stg_sentences') }}
+
+),
+
 enriched as (
 
     select
         statistics.statistic_id,
         statistics.document_id,
+        sentences.sentence_id,
         statistics.statistic_type,
         statistics.value,
         statistics.qualifier,
@@ -37,6 +52,11 @@ enriched as (
     from statistics
     left join documents
         on statistics.document_id = documents.document_id
+    left join sentences
+        on
+            statistics.document_id = sentences.document_id
+            and statistics.char_start >= sentences.char_start
+            and statistics.char_start < sentences.char_end
 
 )
 

@@ -11,6 +11,7 @@ final as (
     select
         mention_id,
         document_id,
+        sentence_id,
         actor_id,
         surface_text,
         char_start,

@@ -11,6 +11,7 @@ final as (
     select
         date_mention_id,
         document_id,
+        sentence_id,
         surface_text,
         date_start,
         date_end,

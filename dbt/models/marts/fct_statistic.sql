@@ -11,6 +11,7 @@ final as (
     select
         statistic_id,
         document_id,
+        sentence_id,
         statistic_type,
         value,
         qualifier,

@@ -1,0 +1,27 @@
+with
+
+report_actors as (
+
+    select * from {{ ref('int_event_report_actors_enriched') }}
+    where event_id is not null
+
+),
+
+aggregated as (
+
+    select
+        event_id,
+        actor_id,
+        role,
+        count(distinct document_id) as n_documents,
+        count(*) as n_mentions
+
+    from report_actors
+    group by
+        event_id,
+        actor_id,
+        role
+
+)
+
+select * from aggregated

@@ -1,0 +1,35 @@
+with
+
+claims as (
+
+    select * from {{ ref('int_claims_enriched') }}
+
+),
+
+final as (
+
+    select
+        claim_id,
+        document_id,
+        sentence_id,
+        claimant_actor_id,
+        claimant_text,
+        claimant_char_start,
+        claimant_char_end,
+        cue,
+        cue_char_start,
+        cue_char_end,
+        claim_text,
+        char_start,
+        char_end,
+        is_direct_quote,
+        claim_type,
+        statistic_id,
+        event_id,
+        published_date
+
+    from claims
+
+)
+
+select * from final
