@@ -96,6 +96,7 @@ _SUMMARY = (rf"{_B}(?:this|last|past|previous|each|every|the past) (?:\w+ )?(?:w
 _AGENT = rf"{_B}(?:gunm[ae]n|militants?|fighters?|insurgents?|attackers?|bomber|terrorists?|soldiers|troops|forces|police)(?:{_B}|$)"
 _BY = rf"{_B}(?:by|from)\s*$"
 # a past-tense or finite verb form: "-ed" forms and the irregular ones the triggers use
+_METAPHOR = rf"{_B}(?:verbal|rhetorical|ideological|propaganda|cyber|legal|personal|scathing|blistering|written|media|smear)\s+$"
 _FINITE_VERB = rf"(?:ed|met|held|withdrew|threw|struck|took|fell|overran|retook|fought|signed|agreed|hosted|visited)(?:{_B}|$)|{_B}(?:met|held|withdrew|threw|struck|took)(?:{_B}|$)"
 _LOCATIVE = rf"{_B}(?:in|into|inside|across|throughout|near|outside|from|of northern|of southern|of eastern|of western)\s+(?:the\s+)?$"
 _TARGET_BEFORE = rf"{_B}(?:on|against|targeting|targeted|at|the|an?|of)\s*$"
@@ -279,6 +280,8 @@ def event_reports(documents: pl.DataFrame, sentences: pl.DataFrame, statistics: 
         | ((pl.col("sentence_index") > 0) & ~pl.col("low").str.contains(r"[.!?:;\"')]\s*$")
            & (pl.col("low").str.count_matches(" ") < 12) & pl.col("date_start").is_null()),
         negated_inside=pl.col("trigger_text").str.to_lowercase().str.contains(rf"{_B}(?:no|not|never){_B}"),
+        # "an ideological attack", "a verbal assault": a figure of speech, not violence
+        metaphor=before.str.contains(_METAPHOR),
         # an attack on armed forces is a battle in ACLED's terms
         acled_event_type=pl.when((pl.col("event_type") == "attack") & own.str.contains(_FORCES))
         .then(pl.lit("Battles")).otherwise(pl.col("acled_event_type")),
@@ -287,16 +290,18 @@ def event_reports(documents: pl.DataFrame, sentences: pl.DataFrame, statistics: 
     )
     group = group.with_columns(
         status=pl.when(pl.col("negated_inside")).then(pl.lit("negated"))
-        .when((pl.col("status") == "occurred") & pl.col("generic")).then(pl.lit("generic"))
+        .when((pl.col("status") == "occurred") & (pl.col("generic") | pl.col("metaphor"))).then(pl.lit("generic"))
         .otherwise(pl.col("status")),
-    ).drop("generic", "negated_inside")
+    ).drop("generic", "negated_inside", "metaphor")
     # toll: the report's casualty figures, added up per phrase by casualty_totals
+    # (figures are placed by segment, then go with the segment's report: a participle clause,
+    # "..., killing nearly 200", keeps its figure when it joins a report across another one)
+    seg_report = trig.select("document_id", "sentence_index", "report", "segment_start", "segment_end")
     figures = (
         cas.with_columns(pl.col("char_start").cast(pl.Int32).alias("_pos")).sort("document_id", "_pos")
-        .join_asof(group.select("document_id", "sentence_index", "report", "report_start", "report_end")
-                   .sort("document_id", "report_start"),
-                   left_on="_pos", right_on="report_start", by="document_id", strategy="backward", check_sortedness=False)
-        .filter(pl.col("_pos") < pl.col("report_end")).drop("_pos")
+        .join_asof(seg_report.sort("document_id", "segment_start"),
+                   left_on="_pos", right_on="segment_start", by="document_id", strategy="backward", check_sortedness=False)
+        .filter(pl.col("_pos") < pl.col("segment_end")).drop("_pos", "segment_start", "segment_end")
         .with_columns(document_id=pl.concat_str("document_id", pl.col("sentence_index").cast(pl.String),
                                                 pl.col("report").cast(pl.String), separator="#"))
         .collect()

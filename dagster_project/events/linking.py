@@ -63,11 +63,17 @@ def _within_document(reports: pl.DataFrame, low_sentences: pl.DataFrame) -> pl.D
             before = (r["low"] or "")[: max(r["trigger_char_start"] - r["sentence_char_start"], 0)]
             anaphoric = bool(_ANAPHORIC.search(before))
             target = None
-            if anaphoric and r["date_start"] is None and r["event_clarity"] == "incident":
+            # an anaphor states nothing new: no date, place or figure of its own ("in the
+            # attack"); "the suicide bomber who attacked the Kabul airport" is another event
+            own = r["date_start"] is not None or r["location_actor_id"] is not None or r["killed"] is not None
+            if anaphoric and not own and r["event_clarity"] == "incident":
                 for h in reversed(heads):
                     if r["sentence_index"] - h["sentence_index"] > WITHIN_DOCUMENT_SENTENCES:
                         break
                     if not compatible(h["event_type"], r["event_type"]) or h["event_clarity"] != "incident":
+                        continue
+                    # the antecedent is an event the article grounds (a date, a place or a toll)
+                    if h["date_start"] is None and h["location_actor_id"] is None and h["killed"] is None:
                         continue
                     if r["location_actor_id"] and h["location_actor_id"] and r["country_code"] != h["country_code"]:
                         continue

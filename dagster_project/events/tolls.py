@@ -52,7 +52,8 @@ EVENT_SCHEMA = {
     "first_sentence_index": pl.Int32,
     "description": pl.String,
 }
-_PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "season": 3, "quarter": 3, "year": 4, "decade": 5}
+_PRECISION_RANK = {"day": 0, "range": 1, "partial": 1, "week": 1, "month": 2, "season": 3, "quarter": 3, "year": 4,
+                   "decade": 5, "century": 6}
 
 
 def _lower_median(values: pl.Expr) -> pl.Expr:
