@@ -320,29 +320,42 @@ def _print_misses(gold: list[Gold], preds: list[dict], matched: dict[int, int], 
         if i not in hit:
             body = bodies.get(g.doc, "")
             text = body[g.c_start:g.c_end] if g.c_start is not None else "?"
-            print(f"MISS [{g.kind}/{g.tier}] {g.doc[:8]} {g.claimant!r} :: {text[:120]!r}")
+            print(f"  MISS [{g.kind}/{g.tier}] {g.claimant!r} :: {text[:120]!r}")
     for pi, p in enumerate(preds):
         if pi not in matched:
-            print(f"FP   [{p['claim_type']}] {p['document_id'][:8]} {p['claimant_text']!r} | {p['cue']!r} :: "
-                  f"{p['claim_text'][:120]!r}")
+            print(f"  FP   [{p['claim_type']}] {p['claimant_text']!r} | {p['cue']!r} :: {p['claim_text'][:120]!r}")
 
 
 def main() -> None:
+    """python -m dagster_project.evaluation.claims [-v]: the scores (and with -v the misses and
+    false positives) on wiki_claims.json and on the seed claims gold."""
     import os
     import sys
 
+    from dagster_project.documents.normalize import normalize_documents
+
     bench = Path(os.environ.get("BENCHMARKS_DIR", REPO_ROOT.parent / "shared" / "benchmarks"))
     verbose = "-v" in sys.argv
+    fmt = lambda d: json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in d.items()}, indent=1)  # noqa: E731
     if (bench / "wiki_claims.json").exists():
         gold, preds, matched = wiki_claim_details(bench)
-        print("wiki_claims:", json.dumps({k: round(v, 3) if isinstance(v, float) else v
-                                          for k, v in score(gold, preds).items()}, indent=1))
+        print("wiki_claims:", fmt(score(gold, preds)))
         if verbose:
-            _print_misses(gold, preds, matched, {})
+            texts = pl.read_csv(bench / "terror_incidents_wiki.csv", infer_schema_length=0)
+            raw = texts.select(pl.col("id").alias("file_id"), (pl.col("id") + ".txt").alias("source_file"),
+                               pl.col("text").alias("raw_text"), pl.lit("text").alias("content_type"))
+            docs = normalize_documents(raw).articles
+            _print_misses(gold, preds, matched, dict(zip(docs["document_id"], docs["body_text"])))
     else:
         print(f"wiki_claims: skipped, {bench / 'wiki_claims.json'} not found")
-    seeds = seed_claim_scores()
-    print("seeds:", json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in seeds.items()}, indent=1))
+    print("seeds:", fmt(seed_claim_scores()))
+    if verbose and SEED_GOLD_PATH.exists():
+        from dagster_project.documents.ingest import ingest_folder
+        from dagster_project.documents.normalize import assemble_articles
+
+        docs = assemble_articles(ingest_folder(REPO_ROOT / "seeds")[0])
+        gold, preds, matched = seed_claim_details()
+        _print_misses(gold, preds, matched, dict(zip(docs["document_id"], docs["body_text"])))
 
 
 if __name__ == "__main__":

@@ -249,6 +249,8 @@ def seed_event_scores(gold_path: Path = EVENTS_GOLD, seeds_dir: Path = REPO_ROOT
         "events.acled_accuracy": acled_ok / acled_n if acled_n else 0.0,
         "links.recall": linked / pairs if pairs else 1.0,
         "links.false_links": float(false_links),
+        # share of the gold's must-not-link pairs kept apart (higher is better, so it can have a floor)
+        "links.kept_apart": 1 - false_links / len(gold["must_not_link"]) if gold.get("must_not_link") else 1.0,
         "events.gold_core_rows": float(core),
         "events.predicted": float(len(spans)),
     }

@@ -23,6 +23,8 @@ TARGETS = {
     "webpages.txt.authors": 0.70, "webpages.txt.single_article": 0.95,
     "webpages.html.body_f1": 0.95, "webpages.html.title": 0.85, "webpages.html.published_date": 0.90,
     "webpages.html.authors": 0.80,
+    # the events issue: the seed gold for events and cross-document links, the wiki incidents
+    "gold.events.recall": 0.85, "gold.events.precision": 0.85, "gold.links.recall": 1.0, "gold.links.kept_apart": 1.0,
 }
 
 
@@ -71,4 +73,21 @@ def collect_scores(bench: Path | None = None) -> tuple[dict[str, float], list[st
             continue
         values, _ = scorer(path)
         out.update({f"{prefix}.{k}": round(float(v), 4) for k, v in values.items()})
+    # events: the hand gold on the seeds, and the coded perpetrator and tolls of the wiki incidents
+    from .events import seed_event_scores, wiki_event_scores
+
+    seed_events = seed_event_scores()
+    for key in ("events.recall", "events.precision", "events.plover_accuracy", "events.acled_accuracy",
+                "links.recall", "links.kept_apart"):
+        out[f"gold.{key}"] = round(float(seed_events[key]), 4)
+    notes.append(f"seed events: {int(seed_events['events.predicted'])} predicted for "
+                 f"{int(seed_events['events.gold_core_rows'])} gold rows, "
+                 f"{int(seed_events['links.false_links'])} must-not-link pairs joined")
+    wiki = folder / "terror_incidents_wiki.csv"
+    if wiki.exists():
+        values = wiki_event_scores(wiki)
+        for key in ("perpetrator_found", "perpetrator_found_where_named", "event_killed_best_exact",
+                    "event_wounded_best_exact"):
+            out[f"wiki.events.{key}"] = round(float(values[key]), 4)
+        out["wiki.events.rows_with_an_event"] = round(values["rows_with_an_event"] / max(values["rows"], 1), 4)
     return out, notes

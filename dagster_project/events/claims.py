@@ -7,43 +7,57 @@ text names no source), the cue, the claim's content, each with its span in body_
 (0-based, end-exclusive; body_text[start:end] is the text), whether the content is quoted, and
 the claim type:
 
-| claim_type             | form                                                                |
-|------------------------|---------------------------------------------------------------------|
-| `responsibility_claim` | "X claimed responsibility for the attack", "the attack was claimed by X", "X said it was behind" |
-| `denial`               | "X denied any involvement", "X rejected the allegations"            |
-| `according_to`         | "according to X, ...", "... per X", "..., citing X"                 |
-| `passive`              | no named source: "It was reported that ...", "X is suspected", "were reported killed", "reportedly" |
-| `direct`               | the content is the claimant's own words in quote marks              |
-| `mixed`                | reported speech with a quoted part: said he "did it for Al Aqsa"    |
-| `indirect`             | every other attributed statement: "X said (that) ...", "S, officials said", accusations, beliefs |
+| claim_type             | form                                                                 |
+|------------------------|----------------------------------------------------------------------|
+| `responsibility_claim` | "X claimed responsibility for ...", "the attack was claimed by X",   |
+|                        | "X says they are behind the attack", "X claimed it had fired ..."    |
+| `denial`               | "X denied any involvement", "X rejected the allegations"             |
+| `according_to`         | "according to X, ...", "... per X", "..., citing X"                  |
+| `passive`              | no named source: "It was reported that ...", "X is suspected",       |
+|                        | "were reported killed", "reportedly", "was blamed on"                |
+| `direct`               | the content is the claimant's own words in quote marks               |
+| `mixed`                | reported speech with a quoted part: said he "did it for Al Aqsa"     |
+| `indirect`             | any other attributed statement: "X said (that) ...", "S, officials   |
+|                        | said", accusations, blame, beliefs with a holder ("police believe")  |
 
-How (a cascade of finite-state patterns over part-of-speech-like tags, in the manner of
-FASTUS-style shallow parsers, all as polars expressions over whole columns):
+How: a cascade of finite-state patterns over part-of-speech-like tags, in the manner of
+FASTUS-style shallow parsers, all as polars expressions over whole columns; no model.
 
-1. Prefilter: only sentences that hold a cue word (`CUE_PREFILTER`, one regex) go on.
-2. Tokens: one `find_spans` pass over those sentences; every token gets a one-character tag
-   from a lexicon join (determiner, pronoun, auxiliary, negation, preposition, time word, cue
-   verb, capitalized word, ...) and a sentence becomes a tag string, one character per token.
-3. Cues: the cue tokens of the tag strings (`find_spans` again). For each cue, its left and
-   right context are slices of the tag string; the claimant, the content and the frame
-   ("X said S", "S, X said", "according to X", passives, responsibility, denial, quotes) are
-   regex matches over those slices, and a match's group lengths are token counts, so the
-   offsets come back from the token offset lists with `list.get`.
+1. Prefilter: only sentences that hold a cue word (`CUE_PREFILTER`, one regex over the
+   sentence column) go on; in news text about a third of the sentences.
+2. Tokens: one `extract_all` pass over those sentences; every token gets a one-character tag
+   from one lexicon join (determiner, pronoun, auxiliary, negation, preposition, time word,
+   cue verb with its class, ...) or its shape (capitalized, number, -ly adverb, word), and a
+   sentence becomes a tag string, one character per token. A few rewrites of the tag string
+   read cue words as nouns where they are ("the claims", "reports say", "a UN report
+   documented").
+3. Cues: the cue tokens of the tag strings. For each cue its left and right context are
+   slices of the tag string; the claimant, the content and the frame ("X said (that) S",
+   "S, X said", '"Q," said X', "As X noted, S", "according to X", "It was reported that",
+   "X is suspected", responsibility, denial, utterances) are regex matches over those
+   slices. A match's group lengths are token counts, so offsets come back from the token
+   offset lists with `list.get`. Each verb class says what it needs ("announced" a clause,
+   "found" a "that", "show" a document or finding as its subject, "described" an "X as Y").
 4. Quotes are paired per paragraph over body_text (an unclosed quote ends at the paragraph
    break, so a claim never crosses one); a quoted content takes the whole quote even when it
    runs over several sentences, a quote split by its cue ('"A," he said. "B."') is one claim,
-   and a cue that ends its paragraph with a colon takes the next paragraph's quote.
+   and a cue that ends its paragraph with a colon takes the next paragraph (its quote).
 5. Claimants: appositives ("Hugh Hill, a doctor, said" -> "Hugh Hill"; "the umbrella group,
    Taliban," kept whole), relative pronouns (", who said" -> the antecedent), coordinated
-   verbs ("claimed responsibility and said") inherit the subject, coordinated speakers
-   ("Both A and B claimed") give one claim each, pronouns are resolved to the only gazetteer
-   person (he, she) or group (they, it) of the last three sentences. claimant_actor_id is the
-   gazetteer actor the claimant phrase contains (a person first, then groups and
-   organisations, then states, then places; the rightmost on ties).
+   verbs ("claimed responsibility and said", ", saying") share the subject, coordinated
+   speakers ("Both A and B claimed") give one claim each, and pronouns keep their own span
+   but resolve to the only gazetteer person (he, she) or group (they, it, we) of the last
+   three sentences. claimant_actor_id is the gazetteer actor the claimant phrase contains
+   (a person first, then groups and organisations, then states, then places; the rightmost
+   on ties).
 
-Not claims: negated ones ("no group has claimed responsibility", "did not say", "There was no
-immediate claim"), "claimed 7 lives", prenominal "suspected"/"alleged" ("suspected gunmen"),
-passives of speech verbs other than the reporting ones ("had been denied entry").
+Not claims: negated ("no group has claimed responsibility", "did not say", "There was no
+immediate claim") and hypothetical ones ("might say"), "claimed 7 lives", prenominal
+"suspected" / "alleged" ("suspected gunmen"), passives of speech verbs other than the
+reporting ones ("had been denied entry"), questions, the writer's comment after a content
+(", a claim that could not be verified").
+
+Large inputs run as slices of whole documents in threads (`extract_claims(min_bytes=...)`).
 
 Natural key: (document_id, char_start, cue_char_start, claimant_char_start); the claimant is
 part of it because coordinated speakers share the cue and the content.
@@ -83,17 +97,20 @@ CLAIM_TYPES = ("direct", "indirect", "mixed", "according_to", "responsibility_cl
 #   nlp/english/rules/quote_verb_list.txt; Asr et al., "The Gender Gap Tracker", PLoS ONE 16(1), 2021).
 # Left out although on a list: verbs that in news mostly report acts, not statements (accept,
 # continue, ensure, present, release, post, read, order, ask, urge, recommend, decline, convince,
-# persist, preach, rave, point, charge, criticize, denounce, decry, agree, hope, promise, cite
-# as a verb, describe and consider in the active, dispute: mostly the noun). Added for attributions the lists lack:
-# deny-type (refute, disavow, reject/dismiss + "claims"), blame-type (attribute), utterances
-# (shout, yell, chant, scream), hedges and the prepositional cues below.
-# Classes: say (takes any content), strict (needs "that", a colon, a quote or a clause: these
-# verbs also take plain objects, "announced a ceasefire"), tell (takes an addressee), cognition,
-# evidence (a document or finding as the source: "investigations show"), find (only "found
-# that"), claim, deny,
-# deny_if (reject / dismiss: a denial only of "claims", "allegations", ...), blame, utter,
-# call ("called the shooting a terrorist attack"), passive (only in agentless passives:
-# "was considered", "is being treated as", "was described as").
+# persist, preach, rave, point, charge, criticize, denounce, decry, agree, promise, dispute: mostly
+# the noun). Added for attributions the lists lack: propose, posit, calculate, assess; deny-type
+# (refute, disavow, reject / dismiss + "claims"); blame-type (attribute); characterizations
+# (portray, label, brand, hail, laud); utterances (shout, yell, chant, scream); the hedges and
+# prepositional cues ("according to", "per", "citing").
+# Classes: say (takes any content); strict (needs "that", a colon, a quote, a clause or "X as
+# Y": these verbs also take plain objects, "announced a ceasefire"); tell (takes an addressee);
+# cognition (needs a clause: "believe the IRA was responsible"); suspect (also takes an
+# object: "Turkish authorities suspect ISIL"); describe ("X as Y", "X to be Y"); evidence (a
+# document, a finding or a name as the source: "investigations suggest"); show (a document or
+# finding as the source); find (only "found that"); claim; deny; deny_if (reject / dismiss: a
+# denial only of "claims", "allegations", ...); blame; utter (a quote follows); call ("called the
+# shooting a terrorist attack"); passive (only in agentless passives: "was considered", "is
+# being treated as").
 REPORTING_VERBS: dict[str, str] = {
     # say
     "say": "say", "state": "say", "add": "say", "argue": "say", "assert": "say", "reassert": "say",
@@ -119,6 +136,9 @@ REPORTING_VERBS: dict[str, str] = {
     # "was lauded by the ambassador as a friend")
     "describe": "describe", "characterize": "describe", "characterise": "describe", "portray": "describe",
     "label": "describe", "brand": "describe", "hail": "describe", "laud": "describe", "praise": "describe",
+    # views held: "Russia views the Taliban as a pragmatic partner", "regards them as allies"
+    # ("sees ... as" is left out: "the stand-off sees protesters ...", "see X as Y refuse")
+    "view": "describe", "regard": "describe",
     # evidence
     "suggest": "evidence", "show": "show", "demonstrate": "find", "find": "find", "illustrate": "find",
     # deny / blame / utter / call
@@ -149,7 +169,6 @@ _IRREGULAR = {
     "take": ("took", "taken", "takes", "taking"), "bear": ("bore", "borne", "bears", "bearing"),
     "understand": ("understood", "understands", "understanding"), "retell": ("retold", "retells", "retelling"),
     "admit": ("admitted", "admits", "admitting"), "regret": ("regretted", "regrets", "regretting"),
-    "dispute": ("disputed", "disputes", "disputing"),
 }
 
 
@@ -229,8 +248,9 @@ _TAG_WORDS = {
     "Z": "according citing",
     "z": "per",
 }
-# words whose lexicon tag holds in any case ("The", "Of", "May"); other lexicon words count
-# only in lower case or as the first word of a sentence (mid-sentence "States" is a name)
+# tags that hold in any case ("The", "Both", "No", "He", "March", "One", "According"); other
+# lexicon words count only in lower case or as the first word of a sentence ("Al" in "Al
+# Shabaab" is a name, not the particle "al")
 _ANY_CASE_TAGS = "DKIxPtnZ"
 _LY_NOT_ADVERBS = """family supply reply rally ally tally assembly belly bully fly holy ugly jelly anomaly monopoly
     butterfly lily homily italy july folly gully rely apply comply imply multiply elderly deadly friendly costly
@@ -265,8 +285,6 @@ LEXICON = _lexicon()
 EVIDENCE_NOUNS = frozenset("""investigation investigations data figures figure records evidence footage documents
     document analysis study studies research report reports survey surveys poll polls results images video
     videos statistics tests autopsy findings assessment assessments intelligence review reviews audit""".split())
-# Nouns that can name a source; used to accept a sentence-final "S, NP said" whose NP is
-# not capitalized.
 # titles whose period is part of the name ("Mr. Khan", "Gen. Milley")
 TITLES = frozenset("""mr mrs ms dr prof gen lt col maj capt sgt cmdr adm brig gov sen rep pres supt insp det st
     jr sr rev fr hon""".split())
@@ -281,7 +299,7 @@ PLURAL_HEADS = frozenset("police people military media staff personnel public th
 PRONOUNS_PERSON = ("he", "she")
 PRONOUNS_GROUP = ("they", "it", "we")
 
-# every cue word, for the sentence prefilter
+
 def _prefilter() -> str:
     """A regex over the sentence as written (case-sensitive: "Islamic State" and "United
     States" are names, and a cue word is capitalized only at the start of a sentence); verbs
@@ -308,8 +326,9 @@ CUE_PREFILTER = _prefilter()
 TOKEN_RE = r"(?:\p{L}\.){2,}|\p{N}+(?:[.,]\p{N}+)*|[\p{L}\p{N}]*[sS]'|[\p{L}\p{N}]+(?:['&-][\p{L}\p{N}]+)*|[^\s\p{L}\p{N}]"
 
 # --- tag-string grammar -------------------------------------------------------------------------
-# A noun phrase: an optional determiner, a word, then words, quotes, "of/for/in/... + word",
-# "Name and Name", "(ACRONYM)". A pronoun alone is one too.
+# A noun phrase: an optional determiner, a word, then words, quotes, "of/for/in/by ... + word",
+# "Name and Name", "(ACRONYM)"; a pronoun or a quantifier ("Some", "Many") alone is one too.
+# Verbs are not told from nouns (no tagger): the frames around a cue keep a noun phrase short.
 _NAME = r"(?:C(?:c[DKI]?C)*)"  # "Iraq and the Levant": "and" only between capitalized words
 _NPU = rf"(?:[wnQq']|{_NAME}|[oy][DKI]?(?:[wnQ]|{_NAME})|\(C\)|O)"
 NP = rf"(?:P|K|(?:\(C\)|[DKI]?(?:[wnQ]|{_NAME})){_NPU}*)"
@@ -373,7 +392,7 @@ def _tokens(cand: pl.DataFrame) -> pl.DataFrame:
         n3=pl.when(same_next3).then(pl.col("low").shift(-3)),
         n1_cap=pl.when(same_next).then(pl.col("tok").shift(-1).str.contains(r"^\p{Lu}")),
     )
-    tok = tok.join(LEXICON, on="low", how="left")
+    tok = tok.join(LEXICON, on="low", how="left", maintain_order="left")
     tok = tok.with_columns(n1_cls=pl.when(same_next).then(pl.col("cls").shift(-1)))
     # shape flags first, as columns (each is used by several tag rules): the class of the
     # first character, looked up for the few distinct first characters
@@ -445,7 +464,7 @@ def _sentence_tags(tok: pl.DataFrame, cand: pl.DataFrame) -> pl.DataFrame:
             + 2 * (pl.col("low").str.ends_with("s") & ~pl.col("low").str.ends_with("ss")
                    | pl.col("low").is_in(list(PLURAL_HEADS))).cast(pl.Int8)
             + 4 * pl.col("low").is_in(list(HYPOTHETICAL_MODALS)).cast(pl.Int8))
-    sent = tok.group_by("_sid", maintain_order=True).agg(
+    sent = tok.sort("_sid", "ti").group_by("_sid", maintain_order=True).agg(
         raw_tags=pl.col("tag").str.join(""), ts=pl.col("ts"), te=pl.col("te"), low=pl.col("low"),
         flags=code.cast(pl.String).str.join(""))
     t = pl.col("raw_tags")
@@ -588,7 +607,7 @@ def _frames(cues: pl.DataFrame) -> pl.DataFrame:
     # content helpers on the right context
     that = _g(Rt, r"^([^.,;:QqVGT]{0,10}?)T")
     colon = _g(Rt, r"^([^.;QqVGT]{0,6}?):")
-    addr = _g(Rt, r"^([DKI]?[wC]|C+|O)[DKIPnCwQ]")
+    addr = _g(Rt, r"^([DKI]?[wC]|C+(?:oC+)?|O)[DKIPnCwQ]")
     directive = Rt.str.contains(rf"^{NP}o[wV]")
     adj = _g(Rt, rf"^((?:{_ADJ}|[op][DKI]w)+,?)[^.]")
     andverb = _g(Rt, r"^(c[Vw])")
@@ -608,8 +627,12 @@ def _frames(cues: pl.DataFrame) -> pl.DataFrame:
     cues = cues.with_columns(
         R_rest=rest,
         # to the end of the sentence or a semicolon
-        # to the end of the sentence, a semicolon or a contrast (", but ..."; not ", but that ...")
-        pre_end=pl.col("c1e") + pl.col("skip") + _len(rest.str.extract(r"^(.*?)(?:;|,B[^T]|,B$|$)", 1)),
+        # to the end of the sentence, a semicolon or a contrast (", but ..."; not ", but that ..."),
+        # or the closing mark of a quote the cue stands in ('"I think we won," Smith said')
+        pre_end=pl.col("c1e") + pl.col("skip") + pl.min_horizontal(
+            _len(rest.str.extract(r"^(.*?)(?:;|,B[^T]|,B$|$)", 1)),
+            pl.when(rest.str.contains(r"^[^Qq;]*?[,.]?q")).then(_len(rest.str.extract(r"^([^Qq;]*?)[,.]?q", 1)))
+            .otherwise(10_000)),
         # an object ("blamed the PKK, which denied involvement") ends before a relative clause
         obj_end=pl.col("c1e") + pl.col("skip") + _len(rest.str.extract(r"^(.*?)(?:;|,[WB]|$)", 1)),
         # a clause follows: "announced 4 US personnel were among the dead"
@@ -824,7 +847,7 @@ def _claim_spans(cues: pl.DataFrame) -> pl.DataFrame:
         .when(left_cl & inherit & pl.col("prev_subj_a").is_not_null()).then(pl.col("prev_subj_a"))
         .when(left_cl & inherit & pl.col("sent_b").is_not_null() & (pl.col("sent_b") <= g0)).then(pl.col("sent_a")),
         cl_b=pl.when(fr.is_in(["final", "colon_next"])).then(pl.col("fin_cut") + pl.col("fin_punct") + pl.col("fin_np"))
-        .when(fr == "final_inv").then(c1e + pl.col("rnp_len") + pl.col("rnp_app") * 0)
+        .when(fr == "final_inv").then(c1e + pl.col("rnp_len"))
         .when(fr == "according").then(c1e + pl.col("rnp_len"))
         .when(fr.is_in(["resp_by", "resp_by_bare", "passive_by"])).then(c1e + 1 + pl.col("by_len"))
         .when(fr == "relobj").then(pl.col("relobj_clb"))
@@ -938,15 +961,11 @@ def _to_chars(cues: pl.DataFrame) -> pl.DataFrame:
         char_start=pl.when((pl.col("ct_b") > pl.col("ct_a")) | pl.col("resp_len").is_not_null()).then(s0 + get(ts, pl.col("ct_a"))),
         char_end=pl.when(pl.col("resp_len").is_not_null()).then(s0 + get(ts, pl.col("ct_a")) + pl.col("resp_len"))
         .when(pl.col("ct_b") > pl.col("ct_a")).then(s0 + get(te, pl.col("ct_b") - 1)),
-        # the content's first / last token tags, for the quote stage
-        first_tag=pl.col("tags").str.slice(pl.col("ct_a"), 1),
-        tail_punct=pl.when(pl.col("frame") == "final").then(
-            pl.col("tags").str.slice(pl.col("fin_cut"), pl.col("fin_punct"))),
+        # where the quote before a sentence-final cue closes, for the quote stage
         tail_q_pos=pl.when((pl.col("frame") == "final")).then(
             s0 + get(ts, pl.col("fin_cut") + pl.col("tags").str.slice(pl.col("fin_cut"), pl.col("fin_punct")).str.find("q"))),
         tail_q_inv=pl.when(pl.col("frame") == "final_inv").then(
             s0 + get(ts, pl.col("g0") - 1 - pl.col("Lc").str.extract(r"q(,?)$", 1).str.len_chars())),
-        sent_last=(pl.col("pre_end") >= pl.col("n_tok")),
         colon_end=pl.col("R_rest").str.contains(r"^$") & (pl.col("skip_kind") == "colon")
         & pl.col("frame").is_in(["pre", "colon_next"]),
     )
@@ -1233,7 +1252,7 @@ def _extract(documents: pl.DataFrame, sentences: pl.DataFrame, actor_mentions: p
         char_start=pl.coalesce("char_start", "cue_char_end"), char_end=pl.coalesce("char_end", "cue_char_end"))
     claims = claims.select(
         "document_id", "sentence_index", "sentence_text", "frame", "cls", "claimant_char_start", "claimant_char_end", "cue_char_start",
-        "cue_char_end", "char_start", "char_end", "first_tag", "tail_q_pos", "tail_q_inv", "colon_end",
+        "cue_char_end", "char_start", "char_end", "tail_q_pos", "tail_q_inv", "colon_end",
         pl.col("s_end").cast(pl.Int64),
     )
     quotes, paras = _marks(docs)
@@ -1259,7 +1278,7 @@ def _extract(documents: pl.DataFrame, sentences: pl.DataFrame, actor_mentions: p
     direct = pl.col("quoted") >= 0.25
     ctype = (
         pl.when(fr.is_in(["resp", "resp_obj", "resp_by", "resp_by_bare"])).then(pl.lit("responsibility_claim"))
-        .when(fr == "deny").then(pl.lit("denial"))
+        .when((fr == "deny") | ((fr == "passive_by") & pl.col("cls").is_in(["deny", "deny_if"]))).then(pl.lit("denial"))
         .when(pl.col("claimant_text").is_not_null() & (pl.col("cls") != "blame") & content.str.contains(_RESP_CONTENT))
         .then(pl.lit("responsibility_claim"))
         .when(pl.col("claimant_text").is_not_null() & (pl.col("cls") == "claim") & content.str.contains(_RESP_ACT))

@@ -107,6 +107,29 @@ def _within_document(reports: pl.DataFrame, low_sentences: pl.DataFrame) -> pl.D
     return reports.join(mapping, on=["document_id", "trigger_char_start"], how="left")
 
 
+def _collapse(nodes: pl.DataFrame, signature: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Document-level events with the same facts (the same article syndicated a thousand
+    times) are compared once. A signature that several documents share is one event: its
+    members are paired with a representative (the lowest node), which stands for all of them
+    with no document of its own; a signature of one document keeps its nodes apart (two
+    attacks the same article reports with the same facts are still two). Returns the reduced
+    nodes and the (node, node_b) pairs of the collapsed members."""
+    nodes = nodes.with_columns(pl.col("specific_actors").fill_null([]).list.sort())
+    groups = nodes.group_by(signature).agg(rep=pl.col("node").min(), members=pl.col("node"),
+                                           n_docs=pl.col("document_id").n_unique())
+    multi = groups.filter(pl.col("n_docs") > 1)
+    same = (multi.select("rep", "members").explode("members", empty_as_null=True).filter(pl.col("members") != pl.col("rep"))
+            .select(node="rep", node_b="members"))
+    reduced = (
+        nodes.join(groups.select("rep", "n_docs", node="members").explode("node", empty_as_null=True), on="node")
+        .filter((pl.col("n_docs") == 1) | (pl.col("node") == pl.col("rep")))
+        .with_columns(document_id=pl.when(pl.col("n_docs") > 1).then(pl.lit(None, dtype=pl.String))
+                      .otherwise(pl.col("document_id")))
+        .drop("n_docs", "rep")
+    )
+    return reduced, same
+
+
 def _ranges(frame: pl.DataFrame) -> pl.DataFrame:
     """Date range widened by its precision: a day by DATE_SLACK_DAYS either side."""
     slack = pl.duration(days=DATE_SLACK_DAYS)
@@ -158,18 +181,40 @@ def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: p
     doc_events = _ranges(doc_events.join(actors, on=["document_id", "doc_event"], how="left")).with_row_index("node")
     # candidate pairs: same family, both incidents, both dated, ranges overlap, other documents
     cand = doc_events.filter((pl.col("event_clarity") == "incident") & pl.col("lo").is_not_null())
-    pairs = (
-        cand.join(cand, on="family", suffix="_b")
-        .join(compatibility_frame(), on=["event_type", "event_type_b"])
+    cand, same = _collapse(cand, ["family", "event_type", "lo", "hi", "country_code", "specific_actors",
+                                  "location_actor_id", "location_type"])
+    other_document = (pl.col("document_id").is_null() | pl.col("document_id_b").is_null()
+                      | (pl.col("document_id") != pl.col("document_id_b")))
+    # blocked on the family and the months each range touches, never the family alone (a
+    # collection of ten thousand attacks would make a hundred million pairs); the block join
+    # carries only integers, each pair is kept in the first month both touch, and the type and
+    # actor tests run on the pairs that survive the date, country and document tests
+    narrow = cand.select("node", "family", "lo", "hi",
+                         cc=pl.col("country_code").cast(pl.Categorical).to_physical(),
+                         doc=pl.col("document_id").cast(pl.Categorical).to_physical())
+    buckets = narrow.with_columns(bucket=pl.date_ranges(pl.col("lo").dt.month_start(),
+                                                        pl.col("hi").fill_null(pl.col("lo")), interval="1mo")
+                                  ).explode("bucket", empty_as_null=True).lazy()
+    blocked = (
+        buckets.join(buckets, on=["family", "bucket"], suffix="_b")
         .filter(
-            (pl.col("node") < pl.col("node_b")) & (pl.col("document_id") != pl.col("document_id_b"))
+            (pl.col("node") < pl.col("node_b"))
+            & (pl.col("bucket") == pl.max_horizontal(pl.col("lo").dt.month_start(), pl.col("lo_b").dt.month_start()))
             & (pl.col("lo") <= pl.col("hi_b")) & (pl.col("lo_b") <= pl.col("hi"))
-            & (pl.col("country_code").is_null() | pl.col("country_code_b").is_null()
-               | (pl.col("country_code") == pl.col("country_code_b")))
-            & ((pl.col("specific_actors").fill_null([]).list.len() == 0)
-               | (pl.col("specific_actors_b").fill_null([]).list.len() == 0)
-               | (pl.col("specific_actors").list.set_intersection("specific_actors_b").list.len() > 0))
+            & (pl.col("cc").is_null() | pl.col("cc_b").is_null() | (pl.col("cc") == pl.col("cc_b")))
+            & (pl.col("doc").is_null() | pl.col("doc_b").is_null() | (pl.col("doc") != pl.col("doc_b")))
         )
+        .select("node", "node_b")
+        .collect()
+    )
+    facts = cand.select("node", "event_type", "specific_actors")
+    pairs = (
+        blocked.join(facts, on="node")
+        .join(facts.rename({"node": "node_b", "event_type": "event_type_b", "specific_actors": "specific_actors_b"}),
+              on="node_b")
+        .join(compatibility_frame(), on=["event_type", "event_type_b"])
+        .filter((pl.col("specific_actors").list.len() == 0) | (pl.col("specific_actors_b").list.len() == 0)
+                | (pl.col("specific_actors").list.set_intersection("specific_actors_b").list.len() > 0))
         .select("node", "node_b")
     )
     # an undated report joins a dated one only on a shared specific place (not just a country)
@@ -178,21 +223,26 @@ def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: p
         doc_events = doc_events.join(documents.select("document_id", "published_date"), on="document_id", how="left")
     else:
         doc_events = doc_events.with_columns(published_date=pl.lit(None, dtype=pl.Date))
-    placed = doc_events.filter((pl.col("event_clarity") == "incident") & (pl.col("location_type") == "place")
-                               & (pl.col("specific_actors").list.len() > 0))
-    undated = placed.filter(pl.col("lo").is_null())
-    dated = placed.filter(pl.col("lo").is_not_null())
+    placed = ((pl.col("event_clarity") == "incident") & (pl.col("location_type") == "place")
+              & (pl.col("specific_actors").list.len() > 0))
+    undated, same_undated = _collapse(doc_events.filter(placed & pl.col("lo").is_null()),
+                                      ["family", "event_type", "location_actor_id", "specific_actors", "published_date"])
+    dated = cand.filter(placed)
     loose = (
         undated.join(dated, on=["family", "location_actor_id"], suffix="_b")
         .join(compatibility_frame(), on=["event_type", "event_type_b"])
         .filter(
-            (pl.col("document_id") != pl.col("document_id_b"))
+            other_document
             & (pl.col("specific_actors").list.set_intersection("specific_actors_b").list.len() > 0)
             & (pl.col("published_date").is_null() | (pl.col("lo_b") <= pl.col("published_date")))
         )
         .select(pl.min_horizontal("node", "node_b").alias("node"), pl.max_horizontal("node", "node_b").alias("node_b"))
     )
-    pairs = pl.concat([pairs, loose.cast(pairs.schema)]).unique()
+    # undated reports with the same facts link where their representative does
+    linked_reps = pl.concat([loose["node"], loose["node_b"]]).unique()
+    same_undated = same_undated.filter(pl.col("node").is_in(linked_reps.implode()))
+    pairs = pl.concat([pairs, loose.cast(pairs.schema), same.cast(pairs.schema),
+                       same_undated.cast(pairs.schema)]).unique()
     parent = list(range(doc_events.height))
 
     def find(x: int) -> int:

@@ -29,6 +29,7 @@ STEPS = {
     "statistics": ("(c) extract_statistics", "full"),
     "dates": ("(d) extract_dates", "full"),
     "stage": ("(e) whole stage (b+c+d)", "full"),
+    "events": ("(m) stage (e) + sentences, claims, events", "full"),
     "aho": ("(f) pyahocorasick iter_long", "full"),
     "datefinder": ("(g) datefinder.find_dates", "datefinder"),
     "dates_small": ("    extract_dates, (g)'s subset", "datefinder"),
@@ -105,11 +106,11 @@ def _load(kind: str, path: Path, rows: int | None, warm_rows: int, limit_mb: flo
 def _step_fn(name: str, extra: dict):
     import polars as pl
 
-    if name in ("gazetteer", "gazetteer_small", "stage", "aho", "spacy"):
+    if name in ("gazetteer", "gazetteer_small", "stage", "aho", "spacy", "events"):
         from dagster_project.extract.actors import build_matcher, extract_actor_mentions, load_gazetteer
 
         gaz = load_gazetteer()
-    if name in ("gazetteer", "gazetteer_small", "stage"):
+    if name in ("gazetteer", "gazetteer_small", "stage", "events"):
         matcher = build_matcher(gaz)
 
     if name == "reference":
@@ -143,6 +144,41 @@ def _step_fn(name: str, extra: dict):
                 extra[f"{sub}_rows"] = h
                 n += h
             return n
+    elif name == "events":
+        # the events layer after the stage it reads, in one process and one run, so that the
+        # ratio "events layer seconds / stage seconds" is measured on the same machine state
+        from dagster_project.events.claims import extract_claims
+        from dagster_project.events.events import event_reports
+        from dagster_project.events.linking import link_events
+        from dagster_project.events.tolls import event_table
+        from dagster_project.extract.dates import extract_dates
+        from dagster_project.extract.sentences import split_sentences
+        from dagster_project.extract.statistics import extract_statistics
+
+        def fn(d):
+            t = time.perf_counter()
+            mentions = extract_actor_mentions(d, gaz, matcher)
+            stats = extract_statistics(d)
+            dates = extract_dates(d)
+            extra["stage_seconds"] = round(time.perf_counter() - t, 3)
+            layer = time.perf_counter()
+            t = time.perf_counter()
+            sents = split_sentences(d)
+            extra["sentences_seconds"] = round(time.perf_counter() - t, 3)
+            extra["sentences_rows"] = sents.height
+            t = time.perf_counter()
+            claims = extract_claims(d.select("document_id", "body_text"), sents, mentions, gaz)
+            extra["claims_seconds"] = round(time.perf_counter() - t, 3)
+            extra["claims_rows"] = claims.height
+            t = time.perf_counter()
+            reports, actors = event_reports(d, sents, stats, dates, mentions, gaz, claims)
+            linked = link_events(reports, actors, sents, d, gaz.select("actor_id", "actor_type"))
+            events = event_table(linked, sents)
+            extra["events_seconds"] = round(time.perf_counter() - t, 3)
+            extra["events_rows"] = events.height
+            extra["event_reports_rows"] = linked.height
+            extra["layer_seconds"] = round(time.perf_counter() - layer, 3)
+            return linked.height
     elif name == "aho":
         from scripts.bench.peers import aho_mentions, build_aho
 
