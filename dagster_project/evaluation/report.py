@@ -25,6 +25,8 @@ TARGETS = {
     "webpages.html.authors": 0.80,
     # the events issue: the seed gold for events and cross-document links, the wiki incidents
     "gold.events.recall": 0.85, "gold.events.precision": 0.85, "gold.links.recall": 1.0, "gold.links.kept_apart": 1.0,
+    "gold.claims.core_recall": 0.85, "gold.claims.core_precision": 0.85,
+    "wiki.claims.core_recall": 0.80, "wiki.claims.core_precision": 0.80,
 }
 
 
@@ -83,6 +85,22 @@ def collect_scores(bench: Path | None = None) -> tuple[dict[str, float], list[st
     notes.append(f"seed events: {int(seed_events['events.predicted'])} predicted for "
                  f"{int(seed_events['events.gold_core_rows'])} gold rows, "
                  f"{int(seed_events['links.false_links'])} must-not-link pairs joined")
+    # claims: the seed gold, and wiki_claims.json (labelled by someone else)
+    from .claims import seed_claim_scores, wiki_claim_scores
+
+    claim_keys = ("core_precision", "core_recall", "all_precision", "all_recall", "type_accuracy")
+    seed_claims = seed_claim_scores()
+    if "skipped" in seed_claims:
+        notes.append(f"seed claims: {seed_claims['skipped']}")
+    else:
+        out.update({f"gold.claims.{k}": round(float(seed_claims[k]), 4) for k in claim_keys})
+        out["gold.claims.negatives_kept_out"] = round(
+            1 - seed_claims["negatives_hit"] / max(seed_claims["negatives"], 1), 4)
+    if (folder / "wiki_claims.json").exists():
+        wiki_claims = wiki_claim_scores(folder)
+        out.update({f"wiki.claims.{k}": round(float(wiki_claims[k]), 4) for k in claim_keys})
+    else:
+        notes.append(f"wiki_claims benchmark not found at {folder / 'wiki_claims.json'}: skipped")
     wiki = folder / "terror_incidents_wiki.csv"
     if wiki.exists():
         values = wiki_event_scores(wiki)

@@ -50,60 +50,56 @@ def _event_key(document_id: str, trigger_char_start: int) -> str:
 
 
 def _within_document(reports: pl.DataFrame, low_sentences: pl.DataFrame) -> pl.DataFrame:
-    """Adds `doc_event` (the trigger_char_start of the report it belongs to in its article)."""
-    rows = reports.sort("document_id", "trigger_char_start").join(
-        low_sentences, on=["document_id", "sentence_index"], how="left")
-    out = []
-    by_doc: dict[str, list[dict]] = {}
-    for r in rows.iter_rows(named=True):
-        by_doc.setdefault(r["document_id"], []).append(r)
-    for doc, items in by_doc.items():
-        heads: list[dict] = []
-        for r in items:
-            before = (r["low"] or "")[: max(r["trigger_char_start"] - r["sentence_char_start"], 0)]
-            anaphoric = bool(_ANAPHORIC.search(before))
-            target = None
-            # an anaphor states nothing new: no date, place or figure of its own ("in the
-            # attack"); "the suicide bomber who attacked the Kabul airport" is another event
-            own = r["date_start"] is not None or r["location_actor_id"] is not None or r["killed"] is not None
-            if anaphoric and not own and r["event_clarity"] == "incident":
-                for h in reversed(heads):
-                    if r["sentence_index"] - h["sentence_index"] > WITHIN_DOCUMENT_SENTENCES:
-                        break
-                    if not compatible(h["event_type"], r["event_type"]) or h["event_clarity"] != "incident":
-                        continue
-                    # the antecedent is an event the article grounds (a date, a place or a toll)
-                    if h["date_start"] is None and h["location_actor_id"] is None and h["killed"] is None:
-                        continue
-                    if r["location_actor_id"] and h["location_actor_id"] and r["country_code"] != h["country_code"]:
-                        continue
-                    target = h
-                    break
-            if target is None:
-                heads.append(r)
-                out.append((doc, r["trigger_char_start"], r["trigger_char_start"]))
-            else:
-                out.append((doc, r["trigger_char_start"], target["trigger_char_start"]))
+    """Adds `doc_event` (the trigger_char_start of the report it belongs to in its article).
+
+    An anaphor ("in the attack", a definite trigger) that states nothing new (no date, place or
+    figure of its own: "the suicide bomber who attacked the Kabul airport" is another event)
+    joins the nearest earlier report of a compatible type, at most WITHIN_DOCUMENT_SENTENCES
+    sentences back, that the article grounds (a date, a place or a toll). An anaphor never
+    grounds another one, so the antecedents are the reports that are not anaphors, and the
+    whole step is joins."""
+    if reports.height == 0:
+        return reports.with_columns(doc_event=pl.lit(None, dtype=pl.Int32))
+    rows = reports.join(low_sentences, on=["document_id", "sentence_index"], how="left")
+    before = pl.col("low").str.slice(0, pl.max_horizontal(pl.col("trigger_char_start") - pl.col("sentence_char_start"),
+                                                          pl.lit(0)))
+    own = pl.col("date_start").is_not_null() | pl.col("location_actor_id").is_not_null() | pl.col("killed").is_not_null()
+    incident = pl.col("event_clarity") == "incident"
+    rows = rows.with_columns(
+        _anaphor=before.str.contains(_ANAPHORIC.pattern.replace("\\b", "(?-u:\\b)")).fill_null(False) & ~own & incident,
+        _grounded=own & incident,
+    )
+    anaphors = rows.filter(pl.col("_anaphor")).select("document_id", "trigger_char_start", "sentence_index", "event_type")
+    heads = rows.filter(pl.col("_grounded")).select(
+        "document_id", head_start="trigger_char_start", head_sentence="sentence_index", event_type_b="event_type")
+    targets = (
+        anaphors.join(heads, on="document_id")
+        .filter((pl.col("head_start") < pl.col("trigger_char_start"))
+                & (pl.col("sentence_index") - pl.col("head_sentence") <= WITHIN_DOCUMENT_SENTENCES))
+        .join(compatibility_frame(), on=["event_type", "event_type_b"])
+        .group_by("document_id", "trigger_char_start").agg(target=pl.col("head_start").max())
+    )
+    mapping = (
+        rows.select("document_id", "trigger_char_start", "sentence_index", "event_type")
+        .join(targets, on=["document_id", "trigger_char_start"], how="left")
+        .with_columns(target=pl.coalesce("target", "trigger_char_start"),
+                      family=pl.col("event_type").replace_strict(FAMILY, return_dtype=pl.String))
+    )
     # the headline (sentence 0) reports the article's main event: its report joins the first
-    # later report of the same family
-    first_of_family: dict[tuple[str, str], int] = {}
-    for doc, items in by_doc.items():
-        for r in items:
-            if r["sentence_index"] > 0:
-                first_of_family.setdefault((doc, FAMILY[r["event_type"]]), r["trigger_char_start"])
-    headline = {(doc, r["trigger_char_start"]): first_of_family.get((doc, FAMILY[r["event_type"]]))
-                for doc, items in by_doc.items() for r in items if r["sentence_index"] == 0}
-    head_of = {}
-    for doc, start, target in out:
-        head_of[(doc, start)] = target
-    out = [(doc, start, headline[(doc, start)] if headline.get((doc, start)) is not None else target)
-           for doc, start, target in out]
-    # reports merged into the headline's report follow it
-    moved = {(doc, start): target for doc, start, target in out if (doc, start) in headline}
-    out = [(doc, start, moved.get((doc, target), target)) for doc, start, target in out]
-    del head_of
-    mapping = pl.DataFrame(out, schema={"document_id": pl.String, "trigger_char_start": pl.Int32,
-                                        "doc_event": pl.Int32}, orient="row")
+    # later report of the same family, and the reports that had joined the headline follow it
+    first_of_family = (
+        mapping.filter(pl.col("sentence_index") > 0).group_by("document_id", "family")
+        .agg(first=pl.col("trigger_char_start").min())
+    )
+    headline = (
+        mapping.filter(pl.col("sentence_index") == 0).join(first_of_family, on=["document_id", "family"])
+        .select("document_id", target="trigger_char_start", moved="first")
+    )
+    mapping = (
+        mapping.join(headline, on=["document_id", "target"], how="left")
+        .with_columns(doc_event=pl.coalesce("moved", "target").cast(pl.Int32))
+        .select("document_id", pl.col("trigger_char_start").cast(pl.Int32), "doc_event")
+    )
     return reports.join(mapping, on=["document_id", "trigger_char_start"], how="left")
 
 

@@ -10,7 +10,7 @@ renamed as (
 
     select
         -- ids (the surrogate_key macro hashes a null cue_char_start as '')
-        {{ surrogate_key(['document_id', 'char_start', 'cue_char_start']) }} as claim_id,
+        {{ surrogate_key(['document_id', 'char_start', 'cue_char_start', 'claimant_char_start']) }} as claim_id,
         cast(document_id as varchar) as document_id,
         {{ surrogate_key(['document_id', 'sentence_index']) }} as sentence_id,
         cast(sentence_index as integer) as sentence_index,
