@@ -79,7 +79,9 @@ def event_table(reports: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
     text = sentences.select("document_id", "sentence_index", "sentence_text")
     ordered = linked.join(text, on=["document_id", "sentence_index"], how="left").with_columns(
         precision_rank=pl.col("date_precision").replace_strict(_PRECISION_RANK, default=9, return_dtype=pl.Int32),
-        place_rank=pl.when(pl.col("location_actor_id").is_null()).then(2).otherwise(1),
+        # the most specific place: a named place before a state, a state before nothing
+        place_rank=pl.when(pl.col("location_actor_id").is_null()).then(2)
+        .when(pl.col("location_type") == "place").then(0).otherwise(1),
         type_rank=pl.col("event_type").replace_strict(RANK, return_dtype=pl.Int32),
     ).sort("document_id", "trigger_char_start")
     facts = ordered.group_by("event_key", maintain_order=True).agg(
@@ -87,7 +89,8 @@ def event_table(reports: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
         pl.col("event_type").sort_by("type_rank").first(), pl.col("acled_event_type").sort_by("type_rank").first(),
         pl.col("acled_sub_event_type").sort_by("type_rank").first(), pl.col("plover_event_type").sort_by("type_rank").first(),
         pl.col("event_clarity").first(),
-        pl.col("date_start").min().alias("event_date_start"), pl.col("date_end").max().alias("event_date_end"),
+        pl.col("date_start").min().alias("_union_start"), pl.col("date_end").max().alias("_union_end"),
+        pl.col("date_start").max().alias("_meet_start"), pl.col("date_end").min().alias("_meet_end"),
         pl.col("date_precision").sort_by("precision_rank").first(),
         pl.col("location_actor_id").sort_by("place_rank").first(), pl.col("location_text").sort_by("place_rank").first(),
         pl.col("country_code").drop_nulls().first(),
@@ -95,6 +98,16 @@ def event_table(reports: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
         pl.col("document_id").first().alias("first_document_id"),
         pl.col("sentence_index").first().alias("first_sentence_index"),
         pl.col("sentence_text").first().alias("description"),
+    )
+    # UCDP's earliest and latest possible date: where the reports' ranges share days ("in
+    # September 2022" and "on 5 September"), the event lies in the days they share and the most
+    # precise report's precision holds; where they do not, the union, as a range
+    agree = pl.col("_meet_start") <= pl.col("_meet_end")
+    facts = facts.with_columns(
+        event_date_start=pl.when(agree).then(pl.col("_meet_start")).otherwise(pl.col("_union_start")),
+        event_date_end=pl.when(agree).then(pl.col("_meet_end")).otherwise(pl.col("_union_end")),
+        date_precision=pl.when(agree | pl.col("_union_start").is_null()).then(pl.col("date_precision"))
+        .otherwise(pl.lit("range")),
     )
     return (
         facts.join(tolls, on="event_key").with_columns(status=pl.lit("occurred"))
