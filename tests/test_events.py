@@ -159,9 +159,7 @@ def test_negated_reports_are_not_events(status_run, document_id):
 
 @pytest.mark.parametrize("document_id", [
     "fut_will",
-    pytest.param("fut_planned", marks=pytest.mark.xfail(
-        strict=True, reason="the future cue is looked for only before the trigger: 'Talks ... are planned for "
-                            "next week' (the docstring's own example) is occurred and becomes an event")),
+    "fut_planned",
 ])
 def test_future_talks(status_run, document_id):
     r = one(status_run, document_id)
@@ -245,8 +243,6 @@ def test_summary_never_links_with_an_incident_of_another_article(clarity_run):
     assert event(clarity_run, incident["event_key"])["n_documents"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="the headline rule of _within_document moves a summary headline into the "
-                                       "first incident of its family: the incident event takes the summary's 30 killed")
 def test_summary_headline_never_links_with_the_incident_below_it(clarity_run):
     summary = one(clarity_run, "sum_headline", sentence_index=0)
     incident = one(clarity_run, "sum_headline", sentence_index=1)
@@ -326,8 +322,6 @@ def test_attack_on_soldiers_is_an_armed_clash(type_run):
     assert (r["event_type"], r["acled_event_type"], r["acled_sub_event_type"]) == ("attack", "Battles", "Armed clash")
 
 
-@pytest.mark.xfail(strict=True, reason="_FORCES is searched in the whole report text, so the attribution "
-                                       "'police said' turns an attack on civilians into Battles / Armed clash")
 def test_police_as_the_source_does_not_make_an_attack_a_battle(type_run):
     r = one(type_run, "ty_police_said")
     assert (r["acled_event_type"], r["acled_sub_event_type"]) == ("Violence against civilians", "Attack")
@@ -509,9 +503,6 @@ def test_a_city_joins_the_same_event_reported_at_country_level(link_run):
     assert event(link_run, city["event_key"])["location_text"] == "Kabul"
 
 
-@pytest.mark.xfail(strict=True, reason="link_events compares only the country: two specific places of one country "
-                                       "(Ghazni, Khost) on the same day are linked, against 'the same place when "
-                                       "both name a specific place of the same country'")
 def test_same_date_and_type_in_two_cities_of_one_country_stay_apart(link_run):
     a, b = one(link_run, "n_town_a"), one(link_run, "n_town_b")
     assert a["country_code"] == b["country_code"] and a["location_actor_id"] != b["location_actor_id"]

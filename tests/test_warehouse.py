@@ -7,7 +7,11 @@ Tests read a copy of the published file taken right after the first build
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -596,3 +600,21 @@ def test_rebuild_gives_identical_event_marts(built_warehouse, rebuilt_warehouse,
     sql = f"select md5(string_agg(row_text, '\n' order by row_text)) from " \
           f"(select ({', '.join(cols)})::varchar as row_text from marts.{table})"
     assert query(first, sql) == query(second, sql)
+
+
+def test_readme_build_from_the_seeds_gives_the_readme_answers(tmp_path):
+    """What `python3 tasks.py build` does (materialize every asset from seeds/ alone: the
+    session's warehouse also holds the bad-file fixtures), in a temporary place; then each of
+    the README's analyst queries gives exactly the answer the README shows
+    (scripts/readme_queries.py --check)."""
+    env = dict(os.environ, DOCUMENTS_DIR=str(REPO_ROOT / "seeds"), DUCKDB_PATH=str(tmp_path / "pipeline.duckdb"),
+               WAREHOUSE_PATH=str(tmp_path / "warehouse.duckdb"), DAGSTER_HOME=str(tmp_path / "dagster_home"),
+               DBT_TARGET_PATH=str(tmp_path / "dbt_target"), DBT_LOG_PATH=str(tmp_path / "dbt_logs"))
+    (tmp_path / "dagster_home").mkdir()
+    build = subprocess.run([str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "--select", "*",
+                            "-m", "dagster_project.definitions"], cwd=REPO_ROOT, env=env,
+                           capture_output=True, text=True, timeout=900)
+    assert build.returncode == 0, build.stderr[-4000:]
+    proc = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "readme_queries.py"), "--check",
+                           str(tmp_path / "warehouse.duckdb")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

@@ -80,6 +80,10 @@ REPORT_ACTOR_SCHEMA = {
 _B = "(?-u:\\b)"
 _NEGATION = rf"{_B}(?:no|not|never|without|neither|nor|denied|denies|deny|failed to|did not|didn't|has not|have not|hasn't|haven't|wasn't|weren't|none)(?:{_B}|$)"
 _FUTURE = rf"{_B}(?:will|shall|plans? to|planned|planning|upcoming|next (?:week|month|year)|to be held|expected to|scheduled|intends? to|set to|aims? to)(?:{_B}|$)"
+# a future cue after the trigger: "talks in Geneva are planned for next week", "the summit will be
+# held in May" (present tense only: "the attack was planned for months" happened)
+_FUTURE_AFTER = (rf"^[^.;:]{{0,60}}?{_B}(?:is|are|remains?) (?:now |still |tentatively )?(?:planned|scheduled|expected|set|due|slated)"
+                 rf" (?:to|for){_B}|^[^.;:]{{0,60}}?{_B}will (?:be held|take place|begin|start|resume|open|convene){_B}")
 _HYPOTHETICAL = (rf"{_B}(?:could|would|might|may|should|must|ought to|needs? to|if|unless|whether|threat(?:en|ened|ens)? to|risks?|possib(?:le|ly|ility)|potential(?:ly)?|"
                  rf"willing(?:ness)? to|able to|ability to|readiness to|ready for|offer(?:ed|s)? to|reluctant to|propos(?:ed|al)|"
                  rf"unlikely|would-be|conditional on|urg(?:e|es|ed|ing)|call(?:s|ed)? on|hop(?:e|es|ed|ing)|sought to|seeking|"
@@ -291,9 +295,14 @@ def event_reports(documents: pl.DataFrame, sentences: pl.DataFrame, statistics: 
     window = before.str.slice(pl.max_horizontal(before.str.len_chars().cast(pl.Int64) - 60, pl.lit(0)))
     own = pl.col("low").str.slice(pl.col("report_start") - pl.col("sentence_char_start"),
                                   pl.col("report_end") - pl.col("report_start"))
+    after = pl.col("low").str.slice(pl.col("trigger_char_end") - pl.col("sentence_char_start"),
+                                    pl.max_horizontal(pl.col("report_end") - pl.col("trigger_char_end"), pl.lit(0)))
+    # armed forces as the target make an attack a battle; as the source ("..., police said") they do not
+    forces_in_own = own.str.replace_all(
+        rf"{_FORCES}\s+(?:said|say|says|told|reported|stated|added|confirmed|spokesm[ae]n)(?:{_B}|$)", "").str.contains(_FORCES)
     group = group.with_columns(
         status=pl.when(window.str.contains(_NEGATION)).then(pl.lit("negated"))
-        .when(before.str.contains(_FUTURE)).then(pl.lit("future"))
+        .when(before.str.contains(_FUTURE) | after.str.contains(_FUTURE_AFTER)).then(pl.lit("future"))
         .when(before.str.contains(_HYPOTHETICAL)).then(pl.lit("hypothetical"))
         .otherwise(pl.lit("occurred")),
         event_clarity=pl.when(own.str.contains(_SUMMARY)).then(pl.lit("summary")).otherwise(pl.lit("incident")),
@@ -309,9 +318,9 @@ def event_reports(documents: pl.DataFrame, sentences: pl.DataFrame, statistics: 
         # "an ideological attack", "a verbal assault": a figure of speech, not violence
         metaphor=before.str.contains(_METAPHOR),
         # an attack on armed forces is a battle in ACLED's terms
-        acled_event_type=pl.when((pl.col("event_type") == "attack") & own.str.contains(_FORCES))
+        acled_event_type=pl.when((pl.col("event_type") == "attack") & forces_in_own)
         .then(pl.lit("Battles")).otherwise(pl.col("acled_event_type")),
-        acled_sub_event_type=pl.when((pl.col("event_type") == "attack") & own.str.contains(_FORCES))
+        acled_sub_event_type=pl.when((pl.col("event_type") == "attack") & forces_in_own)
         .then(pl.lit("Armed clash")).otherwise(pl.col("acled_sub_event_type")),
     )
     # coordinated triggers share a status: "should increase the evacuation flights and airstrikes"

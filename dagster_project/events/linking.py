@@ -80,19 +80,21 @@ def _within_document(reports: pl.DataFrame, low_sentences: pl.DataFrame) -> pl.D
         .group_by("document_id", "trigger_char_start").agg(target=pl.col("head_start").max())
     )
     mapping = (
-        rows.select("document_id", "trigger_char_start", "sentence_index", "event_type")
+        rows.select("document_id", "trigger_char_start", "sentence_index", "event_type", "event_clarity")
         .join(targets, on=["document_id", "trigger_char_start"], how="left")
         .with_columns(target=pl.coalesce("target", "trigger_char_start"),
                       family=pl.col("event_type").replace_strict(FAMILY, return_dtype=pl.String))
     )
     # the headline (sentence 0) reports the article's main event: its report joins the first
-    # later report of the same family, and the reports that had joined the headline follow it
+    # later report of the same family and clarity (a summary headline, "30 killed in attacks
+    # this week", is not the incident below it), and the reports that had joined it follow it
     first_of_family = (
-        mapping.filter(pl.col("sentence_index") > 0).group_by("document_id", "family")
+        mapping.filter(pl.col("sentence_index") > 0).group_by("document_id", "family", "event_clarity")
         .agg(first=pl.col("trigger_char_start").min())
     )
     headline = (
-        mapping.filter(pl.col("sentence_index") == 0).join(first_of_family, on=["document_id", "family"])
+        mapping.filter(pl.col("sentence_index") == 0)
+        .join(first_of_family, on=["document_id", "family", "event_clarity"])
         .select("document_id", target="trigger_char_start", moved="first")
     )
     mapping = (
@@ -153,7 +155,8 @@ def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: p
             pl.col("event_type").first(), pl.col("event_clarity").first(),
             pl.col("date_start").drop_nulls().first(), pl.col("date_end").drop_nulls().first(),
             pl.col("date_precision").drop_nulls().first(),
-            pl.col("location_actor_id").drop_nulls().first(), pl.col("country_code").drop_nulls().first(),
+            pl.col("location_actor_id").drop_nulls().first(), pl.col("location_text").drop_nulls().first(),
+            pl.col("country_code").drop_nulls().first(),
             pl.col("location_type").drop_nulls().first(),
         )
         .with_columns(family=pl.col("event_type").replace_strict(FAMILY, return_dtype=pl.String))
@@ -203,14 +206,21 @@ def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: p
         .select("node", "node_b")
         .collect()
     )
-    facts = cand.select("node", "event_type", "specific_actors")
+    facts = cand.select("node", "event_type", "specific_actors", "location_actor_id", "country_code",
+                        city=pl.when(pl.col("location_type") == "place").then(pl.col("location_text").str.to_lowercase()))
     pairs = (
         blocked.join(facts, on="node")
-        .join(facts.rename({"node": "node_b", "event_type": "event_type_b", "specific_actors": "specific_actors_b"}),
-              on="node_b")
+        .join(facts.rename(lambda c: c if c == "node" else f"{c}_b").rename({"node": "node_b"}), on="node_b")
         .join(compatibility_frame(), on=["event_type", "event_type_b"])
         .filter((pl.col("specific_actors").list.len() == 0) | (pl.col("specific_actors_b").list.len() == 0)
                 | (pl.col("specific_actors").list.set_intersection("specific_actors_b").list.len() > 0))
+        # two specific places of one country (Ghazni, Khost) are two events, unless one is named
+        # inside the other ("Kabul" and "Kabul airport")
+        .filter(pl.col("city").is_null() | pl.col("city_b").is_null() | pl.col("country_code").is_null()
+                | (pl.col("country_code") != pl.col("country_code_b"))
+                | (pl.col("location_actor_id") == pl.col("location_actor_id_b"))
+                | pl.col("city").str.contains(pl.col("city_b"), literal=True)
+                | pl.col("city_b").str.contains(pl.col("city"), literal=True))
         .select("node", "node_b")
     )
     # an undated report joins a dated one only on a shared specific place (not just a country)
