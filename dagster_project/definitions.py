@@ -5,13 +5,13 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from dagster_project.assets import documents, events, extraction, warehouse
+from dagster_project.assets import dashboard, documents, events, extraction, warehouse
 from dagster_project.paths import dbt_executable, export_duckdb_path
 from dagster_project.project import dbt_project
 from dagster_project.resources import PipelineDuckDB
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([documents, extraction, events, warehouse]),
+    assets=dg.load_assets_from_modules([documents, extraction, events, warehouse, dashboard]),
     asset_checks=[documents.every_file_accounted_for, documents.every_document_normalized_or_quarantined],
     resources={
         "duckdb": PipelineDuckDB(path=str(export_duckdb_path())),

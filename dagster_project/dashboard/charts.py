@@ -1,0 +1,556 @@
+"""The five charts: a Plotly figure each, and the rows behind every bar, marker or cell.
+
+Every plotted point carries a drill key in its `customdata`; every row of the chart's tables
+carries the key of the point it is behind, so clicking a point shows exactly its rows. Text from
+documents is escaped before it goes into a figure (plotly.js reads a subset of HTML in labels and
+hover text); the tables are escaped when the page is written (page.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dagster_project.dashboard.queries import Result
+
+# The most rows the page holds behind one point (the rest are counted in the table, not listed).
+ROWS_PER_POINT = 200
+MAX_CLAIMANTS = 25       # claimants with the most claims; the others are one bar
+MAX_ACTORS = 20          # actors with the most shared events in the co-occurrence matrix
+MAX_TOLL_EVENTS = 30     # multi-source events on the toll chart (all of them are in its table)
+MONTHS_WHEN_SPAN_DAYS = 3 * 366  # events by month when their dates span at most this, else by year
+UNDATED = "undated"
+NO_CLAIMANT = "(no claimant: agentless report)"
+
+
+@dataclass
+class Column:
+    name: str
+    header: str
+    kind: str = "text"  # "text", "number", or "sentence" (sentence_text with mark_start / mark_end)
+
+
+@dataclass
+class DrillTable:
+    title: str
+    columns: list[Column]
+    rows: list[tuple[str, dict[str, Any]]]          # (drill key, row)
+    omitted: dict[str, int] = field(default_factory=dict)  # key -> rows over ROWS_PER_POINT
+    empty_note: str = "No rows."
+
+    @property
+    def total(self) -> int:
+        return len(self.rows) + sum(self.omitted.values())
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    description: str
+    figure: go.Figure
+    tables: list[DrillTable]
+    labels: dict[str, str]   # drill key -> what the status line says the rows are behind
+    points: int              # plotted values that have data
+    note: str = ""
+
+    @property
+    def rows(self) -> int:
+        return sum(t.total for t in self.tables)
+
+
+class Keys:
+    """Short drill keys (`<chart>-<n>`) for groups, with a plain-text label each."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.keys: dict[Any, str] = {}
+        self.labels: dict[str, str] = {}
+
+    def __call__(self, group: Any, label: str) -> str:
+        if group not in self.keys:
+            key = f"{self.prefix}-{len(self.keys)}"
+            self.keys[group] = key
+            self.labels[key] = label
+        return self.keys[group]
+
+
+def esc(text: Any) -> str:
+    """Text for a Plotly label or hover: plotly.js parses <br>, <b>, <a href> ... in them."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def short(text: Any, width: int = 40) -> str:
+    text = re.sub(r"\s+", " ", str(text or "")).strip()
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def number(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def source_label(row: dict[str, Any]) -> str:
+    index = row.get("article_index")
+    name = row.get("source_file") or "?"
+    return name if not index else f"{name} #{index}"
+
+
+def cap(rows: list[tuple[str, dict[str, Any]]], limit: int = ROWS_PER_POINT):
+    kept, seen, omitted = [], Counter(), Counter()
+    for key, row in rows:
+        seen[key] += 1
+        if seen[key] <= limit:
+            kept.append((key, row))
+        else:
+            omitted[key] += 1
+    return kept, dict(omitted)
+
+
+def table(title: str, columns: list[Column], rows, empty_note: str = "No rows.") -> DrillTable:
+    kept, omitted = cap(rows)
+    return DrillTable(title, columns, kept, omitted, empty_note)
+
+
+def _layout(fig: go.Figure, height: int, **kwargs) -> None:
+    settings = dict(template="plotly_white", height=height, margin=dict(l=60, r=20, t=30, b=60),
+                    hoverlabel=dict(align="left"))
+    fig.update_layout(**{**settings, **kwargs})
+
+
+def _placeholder(fig: go.Figure, text: str) -> None:
+    fig.add_annotation(text=esc(text), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                       font=dict(size=14, color="#666"))
+
+
+SENTENCE = Column("sentence_text", "sentence", "sentence")
+SOURCE = Column("source", "source file")
+
+
+# 1 ---------------------------------------------------------------------------------------------
+def events_over_time(result: Result) -> Chart:
+    keys = Keys("events")
+    events: dict[str, dict[str, Any]] = {}
+    for row in result.rows:
+        events.setdefault(row["event_id"], row)
+    dates = [e["chart_date"] for e in events.values() if e["chart_date"] is not None]
+    by_month = bool(dates) and (max(dates) - min(dates)).days <= MONTHS_WHEN_SPAN_DAYS
+
+    def bucket(day: dt.date | None) -> str:
+        if day is None:
+            return UNDATED
+        return day.strftime("%Y-%m") if by_month else str(day.year)
+
+    counts: Counter = Counter((bucket(e["chart_date"]), e["event_type"]) for e in events.values())
+    buckets = sorted({b for b, _ in counts if b != UNDATED}) + ([UNDATED] if any(b == UNDATED for b, _ in counts)
+                                                                else [])
+    totals = Counter()
+    for (_, kind), n in counts.items():
+        totals[kind] += n
+    kinds = sorted(totals, key=lambda k: (-totals[k], k))
+
+    fig = go.Figure()
+    points = 0
+    for kind in kinds:
+        ys, cd = [], []
+        for b in buckets:
+            n = counts.get((b, kind))
+            ys.append(n)
+            cd.append(keys((b, kind), f"{kind} events, {b}") if n else None)
+            points += bool(n)
+        fig.add_trace(go.Bar(name=esc(kind), x=buckets, y=ys, customdata=cd,
+                             hovertemplate=f"{esc(kind)}<br>%{{x}}: %{{y}} event(s)<br>click for the rows<extra></extra>"))
+    _layout(fig, 420, barmode="stack", xaxis=dict(type="category", title="month" if by_month else "year"),
+            yaxis=dict(title="events"))
+    if not events:
+        _placeholder(fig, "No event in this warehouse")
+
+    rows = []
+    for row in result.rows:
+        event = events[row["event_id"]]
+        key = keys.keys[(bucket(event["chart_date"]), event["event_type"])]
+        place = ", ".join(p for p in (row["location_text"], row["country_code"]) if p)
+        rows.append((key, {
+            "date": row["chart_date"], "date_basis": row["date_basis"], "event_type": row["event_type"],
+            "place": place, "killed_range": _range(row["killed_low"], row["killed_high"]),
+            "n_documents": row["n_documents"], "description": row["description"],
+            "source": source_label(row), "killed": number(row["killed"]), "sentence_text": row["sentence_text"],
+            "event_id": row["event_id"]}))
+    undated = sum(1 for e in events.values() if e["chart_date"] is None)
+    return Chart(
+        "events_over_time", "Events over time, by type",
+        "Each event linked across articles counts once, on its own date (the earliest possible day), or, when "
+        "the sources give none, on the earliest publication date of the articles that report it; "
+        f"{undated} event(s) have neither and stand under '{UNDATED}'. Click a bar for its events, one row "
+        "per reporting article with the sentence that reports it.",
+        fig,
+        [table("Events (one row per event and reporting article)", [
+            Column("date", "date"), Column("date_basis", "date from"), Column("event_type", "type"),
+            Column("place", "place"), Column("killed_range", "killed (all sources)"),
+            Column("n_documents", "articles", "number"), Column("description", "description"),
+            SOURCE, Column("killed", "killed (this article)", "number"), SENTENCE,
+            Column("event_id", "event_id")], rows, "No event in this warehouse.")],
+        keys.labels, points)
+
+
+def _range(low: Any, high: Any) -> str:
+    if low is None and high is None:
+        return ""
+    if low == high or high is None:
+        return number(low)
+    return f"{number(low)}–{number(high)}"
+
+
+# 2 ---------------------------------------------------------------------------------------------
+def _agreement(values: list[Any]) -> str:
+    given = {v for v in values if v is not None}
+    if len(given) > 1:
+        return "differ: " + " vs ".join(number(v) for v in sorted(given))
+    if given and len(given) == 1 and any(v is None for v in values):
+        return "only some sources give it"
+    return "agree" if given else "none given"
+
+
+def tolls_by_source(result: Result) -> Chart:
+    keys = Keys("tolls")
+    by_event: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in result.rows:
+        by_event[row["event_id"]].append(row)
+
+    def differs(rows, col):
+        return len({r[col] for r in rows if r[col] is not None}) > 1
+
+    def label(rows):
+        e = rows[0]
+        place = e["location_text"] or e["country_code"] or "place unknown"
+        day = e["event_date_start"].isoformat() if e["event_date_start"] else "undated"
+        mark = " ≠" if differs(rows, "killed") or differs(rows, "injured") else ""
+        return f"{e['event_type']} · {short(place, 24)} · {day}{mark}"
+
+    with_figures = {eid: rows for eid, rows in by_event.items()
+                    if any(r["killed"] is not None or r["injured"] is not None for r in rows)}
+    ranked = sorted(with_figures, key=lambda eid: (
+        not (differs(with_figures[eid], "killed") or differs(with_figures[eid], "injured")),
+        -len(with_figures[eid]), -max((r["killed"] or 0) for r in with_figures[eid]), eid))
+    charted = ranked[:MAX_TOLL_EVENTS]
+
+    labels: dict[str, str] = {}
+    seen = Counter()
+    for eid in sorted(by_event, key=lambda e: (e not in charted, charted.index(e) if e in charted else 0, e)):
+        text = label(by_event[eid])
+        seen[text] += 1
+        labels[eid] = text if seen[text] == 1 else f"{text} ({seen[text]})"
+
+    xs_event, xs_source, killed, injured, cd, hover = [], [], [], [], [], []
+    none_x_event, none_x_source, none_cd = [], [], []
+    for eid in charted:
+        key = keys(eid, f"the event {labels[eid]}")
+        for r in by_event[eid]:
+            src = short(source_label(r), 28)
+            xs_event.append(esc(labels[eid]))
+            xs_source.append(esc(src))
+            killed.append(r["killed"])
+            injured.append(r["injured"])
+            cd.append(key)
+            hover.append(esc(f"{source_label(r)} ({r['published_date'] or 'no date'})"))
+            if r["killed"] is None and r["injured"] is None:
+                none_x_event.append(esc(labels[eid]))
+                none_x_source.append(esc(src))
+                none_cd.append(key)
+    fig = go.Figure()
+    points = 0
+    for name, values, qual in (("killed", killed, "killed_qualifier"), ("injured", injured, "injured_qualifier")):
+        if not any(v is not None for v in values):
+            continue
+        points += sum(v is not None for v in values)
+        fig.add_trace(go.Bar(name=name, x=[xs_event, xs_source], y=values, customdata=cd, hovertext=hover,
+                             text=[number(v) for v in values], textposition="outside",
+                             hovertemplate=f"%{{hovertext}}<br>{name}: %{{y}}<br>click for every source"
+                                           f"<extra></extra>"))
+    if none_cd:
+        points += len(none_cd)
+        fig.add_trace(go.Scatter(name="gives no figure", x=[none_x_event, none_x_source], y=[0] * len(none_cd),
+                                 mode="markers", marker=dict(symbol="x", size=10, color="#888"), customdata=none_cd,
+                                 hovertemplate="this source gives no figure<br>click for every source<extra></extra>"))
+    _layout(fig, 460, barmode="group", yaxis=dict(title="toll in this source", rangemode="tozero"),
+            margin=dict(l=60, r=20, t=30, b=130))
+    if not charted:
+        _placeholder(fig, "No event reported by several documents gives a toll")
+
+    rows = []
+    for eid, event_rows in by_event.items():
+        key = keys(eid, f"the event {labels[eid]}")
+        k_agree = _agreement([r["killed"] for r in event_rows])
+        i_agree = _agreement([r["injured"] for r in event_rows])
+        for r in event_rows:
+            rows.append((key, {
+                "event": labels[eid], "killed_agreement": k_agree, "injured_agreement": i_agree,
+                "source": source_label(r), "published_date": r["published_date"],
+                "killed": " ".join(x for x in (r["killed_qualifier"], number(r["killed"])) if x),
+                "injured": " ".join(x for x in (r["injured_qualifier"], number(r["injured"])) if x),
+                "event_killed": _range(r["killed_low"], r["killed_high"]),
+                "event_injured": _range(r["injured_low"], r["injured_high"]),
+                "sentence_text": r["sentence_text"], "event_id": eid}))
+    no_figure = len(by_event) - len(with_figures)
+    note = (f"{len(by_event)} event(s) are reported by two or more articles; {len(with_figures)} of them have a "
+            f"figure in at least one source" + (f", the first {len(charted)} are charted" if len(charted) <
+                                                 len(with_figures) else "") +
+            (f"; {no_figure} give none in any source (they are in the table)." if no_figure else "."))
+    return Chart(
+        "tolls_by_source", "Every source's toll, for events several articles report",
+        "For each event that two or more articles report, each article's own killed and injured figures side by "
+        "side (≠: the sources give different figures), the events where they disagree first. The event's range "
+        "(low = the lowest, high = the highest source) is in the table. Click a bar for every source of that event "
+        "with the sentence its figure comes from.",
+        fig,
+        [table("Sources of events reported by several articles", [
+            Column("event", "event"), Column("killed_agreement", "killed: sources"),
+            Column("injured_agreement", "injured: sources"), SOURCE, Column("published_date", "published"),
+            Column("killed", "killed (this source)"), Column("injured", "injured (this source)"),
+            Column("event_killed", "event killed range"), Column("event_injured", "event injured range"),
+            SENTENCE, Column("event_id", "event_id")], rows, "No event is reported by several articles.")],
+        keys.labels, points, note)
+
+
+# 3 ---------------------------------------------------------------------------------------------
+def _claimant(row: dict[str, Any]) -> tuple[str, str]:
+    """(group, label): the gazetteer actor when resolved, else the claimant as written (case and
+    spacing folded), else the agentless group."""
+    if row["claimant_actor"]:
+        return "actor:" + row["claimant_actor"], row["claimant_actor"]
+    written = re.sub(r"\s+", " ", row["claimant_text"] or "").strip()
+    if not written:
+        return "none", NO_CLAIMANT
+    return "text:" + written.casefold(), written
+
+
+def claims_by_claimant(result: Result) -> Chart:
+    keys = Keys("claims")
+    groups = [(_claimant(r), r) for r in result.rows]
+    totals = Counter(g for (g, _), _ in groups)
+    names: dict[str, str] = {}
+    for (g, name), _ in groups:
+        names.setdefault(g, name)
+    top = sorted(totals, key=lambda g: (-totals[g], names[g].casefold()))[:MAX_CLAIMANTS]
+    rest = len(totals) - len(top)
+    other = f"{rest} other claimant(s)"
+
+    def shown(group: str) -> str:
+        return names[group] if group in top else other
+
+    order = [names[g] for g in top] + ([other] if rest else [])
+    unique_order = list(dict.fromkeys(order))
+    counts = Counter((shown(g), r["claim_type"]) for (g, _), r in groups)
+    types = sorted({t for _, t in counts}, key=lambda t: (-sum(n for (_, tt), n in counts.items() if tt == t), t))
+    fig = go.Figure()
+    points = 0
+    for kind in types:
+        xs, cd = [], []
+        for who in unique_order:
+            n = counts.get((who, kind))
+            xs.append(n)
+            cd.append(keys((who, kind), f"{kind} claims by {who}") if n else None)
+            points += bool(n)
+        fig.add_trace(go.Bar(name=esc(kind), orientation="h", y=[esc(w) for w in unique_order], x=xs, customdata=cd,
+                             hovertemplate=f"%{{y}}<br>{esc(kind)}: %{{x}} claim(s)<br>click for the claims"
+                                           f"<extra></extra>"))
+    _layout(fig, max(320, 120 + 24 * len(unique_order)), barmode="stack",
+            yaxis=dict(type="category", autorange="reversed", automargin=True), xaxis=dict(title="claims"),
+            margin=dict(l=200, r=20, t=30, b=50))
+    if not groups:
+        _placeholder(fig, "No claim in this warehouse")
+    rows = []
+    for (g, _), r in groups:
+        rows.append((keys.keys[(shown(g), r["claim_type"])], {
+            "claimant": shown(g), "claimant_text": r["claimant_text"], "claimant_actor": r["claimant_actor"],
+            "claim_type": r["claim_type"], "cue": r["cue"], "is_direct_quote": r["is_direct_quote"],
+            "claim_text": r["claim_text"], "sentence_text": r["sentence_text"], "mark_start": r["mark_start"],
+            "mark_end": r["mark_end"], "source": source_label(r)}))
+    return Chart(
+        "claims_by_claimant", "Claims by claimant",
+        "Attributed statements by who makes them: the gazetteer actor when the claimant resolves to one, else the "
+        f"claimant as written; the {MAX_CLAIMANTS} claimants with the most claims, by claim type. Click a bar for "
+        "its claims with the sentence (the claim marked).",
+        fig,
+        [table("Claims", [
+            Column("claimant", "claimant (chart)"), Column("claimant_text", "as written"),
+            Column("claimant_actor", "actor"), Column("claim_type", "type"), Column("cue", "cue"),
+            Column("is_direct_quote", "quote"), Column("claim_text", "claim"), SENTENCE, SOURCE],
+            rows, "No claim in this warehouse.")],
+        keys.labels, points)
+
+
+# 4 ---------------------------------------------------------------------------------------------
+def actors_together(result: Result) -> Chart:
+    keys = Keys("actors")
+    pair_events: dict[tuple[str, str], set[str]] = defaultdict(set)
+    actor_events: dict[str, set[str]] = defaultdict(set)
+    names: dict[str, str] = {}
+    for r in result.rows:
+        pair_events[(r["actor_a"], r["actor_b"])].add(r["event_id"])
+        for side in ("a", "b"):
+            actor_events[r[f"actor_{side}"]].add(r["event_id"])
+            names[r[f"actor_{side}"]] = r[f"actor_{side}_name"] or r[f"actor_{side}"]
+    top = sorted(actor_events, key=lambda a: (-len(actor_events[a]), names[a].casefold(), a))[:MAX_ACTORS]
+    duplicates = Counter(names[a] for a in top)
+    label = {a: names[a] if duplicates[names[a]] == 1 else f"{names[a]} ({a[:6]})" for a in top}
+    index = {a: i for i, a in enumerate(top)}
+    size = len(top)
+    z: list[list[Any]] = [[None] * size for _ in range(size)]
+    cd: list[list[Any]] = [[None] * size for _ in range(size)]
+    points = 0
+    for (a, b), evs in pair_events.items():
+        if a in index and b in index:
+            key = keys((a, b), f"events with {label[a]} and {label[b]}")
+            for i, j in ((index[a], index[b]), (index[b], index[a])):
+                z[i][j], cd[i][j] = len(evs), key
+            points += 1
+    axis = [esc(label[a]) for a in top]
+    fig = go.Figure()
+    if size:
+        fig.add_trace(go.Heatmap(z=z, x=axis, y=axis, customdata=cd, colorscale="Blues", hoverongaps=False,
+                                 colorbar=dict(title="events"),
+                                 hovertemplate="%{y} and %{x}: %{z} event(s)<br>click for the events<extra></extra>"))
+    _layout(fig, max(360, 160 + 26 * size), xaxis=dict(type="category", tickangle=-45, automargin=True),
+            yaxis=dict(type="category", autorange="reversed", automargin=True),
+            margin=dict(l=160, r=20, t=30, b=160))
+    if not points:
+        _placeholder(fig, "No two actors share an event")
+    rows = []
+    for r in result.rows:
+        key = keys.keys.get((r["actor_a"], r["actor_b"]))
+        if key is None:
+            continue
+        rows.append((key, {
+            "actor_a": f"{label[r['actor_a']]} ({r['actor_a_roles']})",
+            "actor_b": f"{label[r['actor_b']]} ({r['actor_b_roles']})",
+            "event_type": r["event_type"], "date": r["event_date_start"], "place": r["location_text"],
+            "description": r["description"], "sentence_text": r["sentence_text"], "source": source_label(r),
+            "event_id": r["event_id"]}))
+    return Chart(
+        "actors_together", "Actors that appear together in events",
+        f"How many events each pair of actors shares (any roles: perpetrator, target, participant, mediator, host), "
+        f"for the {MAX_ACTORS} actors that share the most events with others. Click a cell for those events, with "
+        "the sentence of the first report of each.",
+        fig,
+        [table("Events shared by two actors", [
+            Column("actor_a", "actor (roles)"), Column("actor_b", "actor (roles)"), Column("event_type", "event"),
+            Column("date", "date"), Column("place", "place"), Column("description", "description"), SENTENCE,
+            SOURCE, Column("event_id", "event_id")], rows, "No two actors share an event.")],
+        keys.labels, points)
+
+
+# 5 ---------------------------------------------------------------------------------------------
+def run_label(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)[:19].replace("T", " ")
+
+
+def figure_type(row: dict[str, Any]) -> str:
+    return f"{row['statistic_type']}: {row['casualty_type']}" if row.get("casualty_type") else row["statistic_type"]
+
+
+def run_summaries(runs: Result, figures: Result, quarantined: Result) -> list[dict[str, Any]]:
+    """Per run in the file: figures by type and quarantined files by stage and reason (what the
+    asset stores in its metadata so that later dashboards can show earlier publishes)."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in runs.rows:
+        out.setdefault(run_label(r["run_at"]), {"run_at": run_label(r["run_at"]), "figures": {}, "quarantined": {}})
+    for part, result, name in (("figures", figures, figure_type),
+                               ("quarantined", quarantined, lambda r: f"{r['stage']}: {r['reason']}")):
+        for r in result.rows:
+            entry = out.setdefault(run_label(r["run_at"]),
+                                   {"run_at": run_label(r["run_at"]), "figures": {}, "quarantined": {}})
+            entry[part][name(r)] = entry[part].get(name(r), 0) + 1
+    return [out[k] for k in sorted(out)]
+
+
+def figures_and_quarantine(runs: Result, figures: Result, quarantined: Result,
+                           history: list[dict[str, Any]] | None = None) -> Chart:
+    keys = Keys("runs")
+    current = run_summaries(runs, figures, quarantined)
+    in_file = {s["run_at"] for s in current}
+    earlier = [h for h in (history or []) if h.get("run_at") and h["run_at"] not in in_file]
+    summaries = sorted(earlier + current, key=lambda s: s["run_at"])
+    labels = [s["run_at"] + ("" if s["run_at"] in in_file else " (earlier publish)") for s in summaries]
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("figures extracted, by type",
+                                                        "files quarantined, by stage: reason"))
+    points = 0
+    palette = ["#1f77b4", "#2ca02c", "#9467bd", "#17becf", "#bcbd22", "#8c564b", "#e377c2"]
+    warm = ["#d62728", "#ff7f0e", "#e377c2", "#8c564b", "#bcbd22", "#7f7f7f"]
+    for col, part, colors in ((1, "figures", palette), (2, "quarantined", warm)):
+        names = sorted({n for s in summaries for n in s[part]})
+        for k, name in enumerate(names):
+            ys, cd = [], []
+            for s in summaries:
+                n = s[part].get(name)
+                ys.append(n)
+                cd.append((keys((part, s["run_at"], name), f"{part} of the run {s['run_at']}: {name}")
+                           if s["run_at"] in in_file else "") if n else None)
+                points += bool(n)
+            fig.add_trace(go.Bar(name=esc(name), x=labels, y=ys, customdata=cd, legendgroup=part,
+                                 legendgrouptitle_text=part, marker_color=colors[k % len(colors)],
+                                 hovertemplate=f"%{{x}}<br>{esc(name)}: %{{y}}<br>click for the rows<extra></extra>"),
+                          row=1, col=col)
+        if not names:
+            fig.add_trace(go.Bar(name=f"no {part}", x=labels, y=[0] * len(labels), legendgroup=part,
+                                 marker_color="#bbb", hovertemplate=f"no {part} in this run<extra></extra>"),
+                          row=1, col=col)
+            fig.add_annotation(text=f"none ({part}: 0)", showarrow=False, xref=f"x{col if col > 1 else ''} domain",
+                               yref=f"y{col if col > 1 else ''} domain", x=0.5, y=0.5, font=dict(color="#666"))
+    _layout(fig, 420, barmode="stack", legend=dict(groupclick="toggleitem"))
+    fig.update_xaxes(type="category")
+    if not summaries:
+        _placeholder(fig, "No run in this warehouse")
+
+    fig_rows, q_rows = [], []
+    for r in figures.rows:
+        key = keys.keys[("figures", run_label(r["run_at"]), figure_type(r))]
+        fig_rows.append((key, {
+            "run": run_label(r["run_at"]), "type": figure_type(r), "value": number(r["value"]), "unit": r["unit"],
+            "qualifier": r["qualifier"], "subject": r["subject"], "surface_text": r["surface_text"],
+            "sentence_text": r["sentence_text"], "mark_start": r["mark_start"], "mark_end": r["mark_end"],
+            "source": source_label(r)}))
+    for r in quarantined.rows:
+        key = keys.keys[("quarantined", run_label(r["run_at"]), f"{r['stage']}: {r['reason']}")]
+        q_rows.append((key, {
+            "run": run_label(r["run_at"]), "stage": r["stage"], "reason": r["reason"], "detail": r["detail"],
+            "size_bytes": r["size_bytes"], "source": r["source_file"], "quarantined_at": run_label(r["quarantined_at"])}))
+    note = (f"This file holds {len(current)} run(s)" +
+            (f"; {len(earlier)} earlier publish(es) from the asset's history are shown without rows (their rows are "
+             f"not in this file)." if earlier else "."))
+    return Chart(
+        "figures_and_quarantine", "Figures and quarantined files per run",
+        "A run is one ingest of the input folder (dim_document.ingested_at; a rejected file belongs to the latest "
+        "run that started at or before its quarantined_at). Left: figures extracted from the run's articles by "
+        "type; right: the files it quarantined, by stage and reason. Click a bar for its figures (with their "
+        "sentence) or files (a quarantined file has no sentence: its reason and detail say why).",
+        fig,
+        [table("Figures", [
+            Column("run", "run"), Column("type", "type"), Column("value", "value", "number"), Column("unit", "unit"),
+            Column("qualifier", "qualifier"), Column("subject", "subject"), Column("surface_text", "as written"),
+            SENTENCE, SOURCE], fig_rows, "No figure in this warehouse."),
+         table("Quarantined files", [
+             Column("run", "run"), Column("stage", "stage"), Column("reason", "reason"), Column("detail", "detail"),
+             Column("size_bytes", "bytes", "number"), Column("source", "file"),
+             Column("quarantined_at", "quarantined at")], q_rows, "No file was quarantined.")],
+        keys.labels, points, note)
+
+
+BUILDERS: dict[str, Callable[..., Chart]] = {
+    "events_over_time": events_over_time,
+    "tolls_by_source": tolls_by_source,
+    "claims_by_claimant": claims_by_claimant,
+    "actors_together": actors_together,
+    "figures_and_quarantine": figures_and_quarantine,
+}
