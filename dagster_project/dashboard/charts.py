@@ -104,7 +104,8 @@ def source_label(row: dict[str, Any]) -> str:
     return name if not index else f"{name} #{index}"
 
 
-def cap(rows: list[tuple[str, dict[str, Any]]], limit: int = ROWS_PER_POINT):
+def cap(rows: list[tuple[str, dict[str, Any]]], limit: int | None = None):
+    limit = ROWS_PER_POINT if limit is None else limit
     kept, seen, omitted = [], Counter(), Counter()
     for key, row in rows:
         seen[key] += 1
