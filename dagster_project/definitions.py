@@ -12,7 +12,8 @@ from dagster_project.resources import PipelineDuckDB
 
 defs = dg.Definitions(
     assets=dg.load_assets_from_modules([documents, extraction, events, warehouse, dashboard]),
-    asset_checks=[documents.every_file_accounted_for, documents.every_document_normalized_or_quarantined],
+    asset_checks=[documents.every_file_accounted_for, documents.every_document_normalized_or_quarantined,
+                  warehouse.published_warehouse_reads_back_in_duckdb_1x],
     resources={
         "duckdb": PipelineDuckDB(path=str(export_duckdb_path())),
         "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),

@@ -97,3 +97,15 @@ def dbt_executable() -> str:
 
     local = Path(sys.executable).parent / "dbt"
     return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
+
+
+def duckdb_cli() -> Path | None:
+    """The `duckdb` CLI installed next to this interpreter (PyPI package duckdb-cli, DuckDB 1.4): the
+    real DuckDB 1.x client the published snapshot is checked with. None when it is not installed."""
+    import sys
+
+    for name in ("duckdb", "duckdb.exe"):
+        candidate = Path(sys.executable).parent / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None

@@ -3,14 +3,15 @@
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import dagster as dg
 import duckdb as duck
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from dagster_project.paths import pipeline_db_path, warehouse_path
+from dagster_project.paths import duckdb_cli, pipeline_db_path, warehouse_path
 from dagster_project.project import dbt_project
 from dagster_project.resources import DUCKDB_CONFIG
 
@@ -132,12 +133,178 @@ def previous_document_count(target: os.PathLike) -> int | None:
         con.close()
 
 
-def publish_snapshot(source: os.PathLike, target: os.PathLike, schema: str = PUBLISHED_SCHEMA) -> dict[str, int]:
+# ---------------------------------------------------------------------------
+# What the published file declares: keys derived from the dbt tests
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    table: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableKeys:
+    """The constraints a published table is created with."""
+
+    primary_key: tuple[str, ...] = ()
+    unique: tuple[tuple[str, ...], ...] = ()
+    not_null: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+
+
+_KEY_TESTS = ("unique", "not_null", "relationships", "unique_combination_of_columns")
+
+
+def declared_keys(manifest: Mapping[str, Any], schema: str = PUBLISHED_SCHEMA) -> dict[str, TableKeys]:
+    """Primary, unique and foreign keys and NOT NULL columns of the models of `schema`, read from
+    their dbt tests (only tests that always hold: severity error, no `where`):
+
+    - primary key: the first column (YAML order) with both `unique` and `not_null`; a model without
+      one gets its `unique_combination_of_columns` whose columns are all `not_null`;
+    - FOREIGN KEY: every `relationships` test to another model of `schema` whose `field` is that
+      model's primary key or another of its `unique` + `not_null` columns (DuckDB references only a
+      primary key or a UNIQUE);
+    - UNIQUE: those other columns that a foreign key references (each index costs a 256 KiB block
+      of the file and time at publish, so unreferenced ones are not declared);
+    - NOT NULL: every `not_null` column.
+    Keyed by table name (the model's alias)."""
+    models = {uid: node for uid, node in manifest.get("nodes", {}).items()
+              if node.get("resource_type") == "model" and node.get("schema") == schema}
+    name = {uid: node.get("alias") or node["name"] for uid, node in models.items()}
+    unique: dict[str, set[str]] = {t: set() for t in name.values()}
+    not_null: dict[str, set[str]] = {t: set() for t in name.values()}
+    combos: dict[str, list[tuple[str, ...]]] = {t: [] for t in name.values()}
+    refs: dict[str, list[tuple[str, str, str]]] = {t: [] for t in name.values()}
+    for test in manifest.get("nodes", {}).values():
+        meta = test.get("test_metadata") or {}
+        attached = test.get("attached_node")
+        if test.get("resource_type") != "test" or meta.get("name") not in _KEY_TESTS or attached not in models:
+            continue
+        config = test.get("config") or {}
+        if str(config.get("severity") or "error").lower() != "error" or config.get("where"):
+            continue
+        table, kwargs = name[attached], meta.get("kwargs") or {}
+        column = test.get("column_name") or kwargs.get("column_name")
+        if meta["name"] == "unique":
+            unique[table].add(column)
+        elif meta["name"] == "not_null":
+            not_null[table].add(column)
+        elif meta["name"] == "unique_combination_of_columns":
+            combos[table].append(tuple(kwargs["combination_of_columns"]))
+        else:
+            targets = [uid for uid in test.get("depends_on", {}).get("nodes", []) if uid != attached and uid in models]
+            if len(targets) == 1 and kwargs.get("field"):
+                refs[table].append((column, name[targets[0]], kwargs["field"]))
+
+    def in_yaml_order(table: str, columns) -> list[str]:
+        order = {c: i for i, c in enumerate(next(n for u, n in models.items() if name[u] == table).get("columns", {}))}
+        return sorted(columns, key=lambda c: (order.get(c, len(order)), c))
+
+    keys: dict[str, TableKeys] = {}
+    for table in sorted(name.values()):
+        singles = [(c,) for c in in_yaml_order(table, unique[table])]
+        candidates = ([k for k in singles if k[0] in not_null[table]]
+                      + [k for k in combos[table] if set(k) <= not_null[table]])
+        keys[table] = TableKeys(primary_key=candidates[0] if candidates else (),
+                                not_null=tuple(in_yaml_order(table, not_null[table])))
+    referenced: dict[str, set[tuple[str, ...]]] = {t: set() for t in keys}
+    for table in sorted(refs):
+        fks = []
+        for column, target, field in sorted(set(refs[table])):
+            if target == table or not ((field,) == keys[target].primary_key
+                                       or (field in unique[target] and field in not_null[target])):
+                continue
+            fks.append(ForeignKey((column,), target, (field,)))
+            if (field,) != keys[target].primary_key:
+                referenced[target].add((field,))
+        keys[table] = replace(keys[table], foreign_keys=tuple(fks))
+    return {t: replace(k, unique=tuple(sorted(referenced[t]))) for t, k in keys.items()}
+
+
+def applicable_keys(keys: Mapping[str, TableKeys], columns: Mapping[str, Sequence[str]]) -> dict[str, TableKeys]:
+    """`keys` cut down to what the tables about to be published (`columns`: table -> its columns)
+    can hold: a key naming a missing column, or a foreign key to a missing table, is left out."""
+    out = {}
+    for table, cols in columns.items():
+        k, have = keys.get(table, TableKeys()), set(cols)
+        fits = lambda key: bool(key) and set(key) <= have  # noqa: E731
+        out[table] = TableKeys(
+            primary_key=k.primary_key if fits(k.primary_key) else (),
+            unique=tuple(u for u in k.unique if fits(u)),
+            not_null=tuple(c for c in k.not_null if c in have),
+            foreign_keys=tuple(fk for fk in k.foreign_keys if fits(fk.columns) and fk.table in columns
+                               and set(fk.ref_columns) <= set(columns[fk.table])),
+        )
+    # a foreign key needs the referenced key to exist in the published table too
+    for table, k in out.items():
+        kept = tuple(fk for fk in k.foreign_keys
+                     if fk.ref_columns == out[fk.table].primary_key or fk.ref_columns in out[fk.table].unique)
+        out[table] = replace(k, foreign_keys=kept)
+    return out
+
+
+def creation_order(keys: Mapping[str, TableKeys]) -> list[str]:
+    """Tables in an order where every referenced table comes before the tables referencing it
+    (DuckDB checks a foreign key when the table is created and when rows are inserted);
+    alphabetical among tables that could go in any order."""
+    from graphlib import TopologicalSorter
+
+    sorter = TopologicalSorter({t: {fk.table for fk in k.foreign_keys if fk.table != t} for t, k in keys.items()})
+    sorter.prepare()
+    order: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        order.extend(ready)
+        sorter.done(*ready)
+    return order
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def create_table_sql(qualified: str, schema: str, columns: Sequence[tuple[str, str, bool]], keys: TableKeys) -> str:
+    """CREATE TABLE `qualified` with `columns` ((name, DuckDB type, nullable)) and `keys`; foreign
+    keys reference tables of `schema` in the connection's current database."""
+    not_null = set(keys.not_null) | set(keys.primary_key)
+    parts = [f"{_ident(c)} {dtype}{'' if nullable and c not in not_null else ' NOT NULL'}"
+             for c, dtype, nullable in columns]
+    cols = lambda key: ", ".join(_ident(c) for c in key)  # noqa: E731
+    if keys.primary_key:
+        parts.append(f"PRIMARY KEY ({cols(keys.primary_key)})")
+    parts += [f"UNIQUE ({cols(u)})" for u in keys.unique]
+    parts += [f"FOREIGN KEY ({cols(fk.columns)}) REFERENCES {schema}.{_ident(fk.table)} ({cols(fk.ref_columns)})"
+              for fk in keys.foreign_keys]
+    return f"create table {qualified} (\n    " + ",\n    ".join(parts) + "\n)"
+
+
+# ---------------------------------------------------------------------------
+# Publishing
+# ---------------------------------------------------------------------------
+
+
+def publish_snapshot(source: os.PathLike, target: os.PathLike, schema: str = PUBLISHED_SCHEMA,
+                     keys: Mapping[str, TableKeys] | None = None,
+                     verify: Callable[[str, dict[str, int]], None] | None = None) -> dict[str, int]:
     """Copy `schema` from the pipeline database into a new file and atomically move it
     over `target`. Readers that hold the old file keep reading it; new readers get the
-    new one; nobody ever sees a half-written file or blocks the pipeline. A write-ahead log
-    left beside the target by a client that opened it read-write is removed first: DuckDB
-    would replay it into the new file ("WAL does not match database file")."""
+    new one; nobody ever sees a half-written file or blocks the pipeline.
+
+    The new file describes itself: every table and column keeps its comment (dbt persist_docs),
+    tables are created with `keys` (`declared_keys`, cut to the columns present) in an order where
+    referenced tables come first, and schema `main` gets a view per table with the same comments,
+    for clients that only list the default schema. `verify(path, counts)`, when given, is called
+    on the finished temporary file and may raise: the target is then left as it was.
+
+    A write-ahead log left beside the target by a client that opened it read-write is removed
+    before the swap: DuckDB would replay it into the new file ("WAL does not match database file")."""
     target = os.fspath(target)
     remove_stale_temporaries(target)
     tmp = f"{target}.tmp-{os.getpid()}-{time.time_ns()}"
@@ -148,35 +315,165 @@ def publish_snapshot(source: os.PathLike, target: os.PathLike, schema: str = PUB
         src_path, dst_path = (str(p).replace("'", "''") for p in (os.fspath(source), tmp))
         con.execute(f"attach '{src_path}' as src (read_only)")
         con.execute(f"attach '{dst_path}' as dst (storage_version '{PUBLISHED_STORAGE_VERSION}')")
-        con.execute(f"create schema dst.{schema}")
-        tables = con.execute(
-            "select table_name, comment from duckdb_tables() where database_name = 'src' and schema_name = ? "
-            "order by table_name", [schema]).fetchall()
-        for name, comment in tables:
-            con.execute(f"create table dst.{schema}.{name} as select * from src.{schema}.{name}")
-            if comment:
-                quoted = comment.replace("'", "''")
-                con.execute(f"comment on table dst.{schema}.{name} is '{quoted}'")
-            counts[name] = con.execute(f"select count(*) from dst.{schema}.{name}").fetchone()[0]
+        # foreign keys name their table without a database: resolve them in the new file
+        con.execute("use dst")
+        # one transaction: hundreds of comments would otherwise each be a commit (a WAL write and sync)
+        con.execute("begin")
+        con.execute(f"create schema dst.{_ident(schema)}")
+        comments = dict(con.execute(
+            "select table_name, comment from duckdb_tables() where database_name = 'src' and schema_name = ?",
+            [schema]).fetchall())
+        columns: dict[str, list[tuple[str, str, bool, str | None]]] = {t: [] for t in comments}
+        for table, column, dtype, nullable, comment in con.execute(
+                "select table_name, column_name, data_type, is_nullable, comment from duckdb_columns() "
+                "where database_name = 'src' and schema_name = ? order by table_name, column_index", [schema]
+        ).fetchall():
+            columns[table].append((column, dtype, nullable, comment))
+        fitted = applicable_keys(keys or {}, {t: [c[0] for c in cols] for t, cols in columns.items()})
+        for name in creation_order(fitted):
+            dst, src = f"dst.{_ident(schema)}.{_ident(name)}", f"src.{_ident(schema)}.{_ident(name)}"
+            view = f"dst.main.{_ident(name)}"
+            con.execute(create_table_sql(dst, _ident(schema), [c[:3] for c in columns[name]], fitted[name]))
+            names = ", ".join(_ident(c[0]) for c in columns[name])
+            con.execute(f"insert into {dst} ({names}) select {names} from {src}")
+            con.execute(f"create view {view} as select * from {_ident(schema)}.{_ident(name)}")
+            for relation, kind in ((dst, "table"), (view, "view")):
+                if comments[name]:
+                    con.execute(f"comment on {kind} {relation} is {_literal(comments[name])}")
+                for column, _, _, comment in columns[name]:
+                    if comment:
+                        con.execute(f"comment on column {relation}.{_ident(column)} is {_literal(comment)}")
+            counts[name] = con.execute(f"select count(*) from {dst}").fetchone()[0]
+        con.execute("commit")
+        con.execute("use memory")
         con.execute("detach dst")
+        con.close()
+        if verify is not None:
+            verify(tmp, dict(sorted(counts.items())))
     except BaseException:
         con.close()
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
-    con.close()
     if os.path.exists(target + ".wal"):
         os.remove(target + ".wal")
     os.replace(tmp, target)
-    return counts
+    return dict(sorted(counts.items()))
+
+
+# ---------------------------------------------------------------------------
+# Reading the published file back with a real DuckDB 1.x client
+# ---------------------------------------------------------------------------
+
+
+class SnapshotUnreadable(RuntimeError):
+    """The DuckDB 1.x client cannot open or query the file."""
+
+
+def cli_query(cli: os.PathLike, path: os.PathLike, sql: str) -> list[dict[str, Any]]:
+    """Run `sql` with the DuckDB CLI `cli` on `path` opened read-only (no ~/.duckdbrc); rows as dicts."""
+    import json
+    import subprocess
+
+    proc = subprocess.run([os.fspath(cli), "-init", os.devnull, "-readonly", "-json", os.fspath(path), "-c", sql],
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0 or "Error" in proc.stderr:
+        raise SnapshotUnreadable(f"{cli} cannot read {path}: {(proc.stderr or proc.stdout).strip()[:2000]}")
+    return json.loads(proc.stdout) if proc.stdout.strip() else []
+
+
+def cli_version(cli: os.PathLike) -> str:
+    import subprocess
+
+    return subprocess.run([os.fspath(cli), "-version"], capture_output=True, text=True, timeout=60).stdout.strip()
+
+
+def snapshot_row_counts(cli: os.PathLike, path: os.PathLike) -> dict[str, int]:
+    """Rows of every table and view of `path` ('schema.name' -> rows), read by the CLI `cli`."""
+    objects = cli_query(cli, path, (
+        "select schema_name as s, table_name as n from duckdb_tables() where database_name = current_database() "
+        "union all select schema_name, view_name from duckdb_views() "
+        "where database_name = current_database() and not internal order by 1, 2"))
+    if not objects:
+        return {}
+    sql = " union all ".join(
+        f"select {_literal(o['s'] + '.' + o['n'])} as name, count(*) as n from {_ident(o['s'])}.{_ident(o['n'])}"
+        for o in objects)
+    return {row["name"]: int(row["n"]) for row in cli_query(cli, path, sql)}
+
+
+def expected_row_counts(mart_counts: Mapping[str, int], schema: str = PUBLISHED_SCHEMA) -> dict[str, int]:
+    """What snapshot_row_counts should read in a file published from marts with `mart_counts`:
+    each table in `schema`, and its view in `main`, with the same rows."""
+    return {**{f"{schema}.{t}": n for t, n in mart_counts.items()}, **{f"main.{t}": n for t, n in mart_counts.items()}}
+
+
+def count_differences(expected: Mapping[str, int], actual: Mapping[str, int]) -> list[str]:
+    """One line per relation missing, unexpected, or with another row count."""
+    out = [f"{name}: missing" for name in sorted(set(expected) - set(actual))]
+    out += [f"{name}: not in the pipeline's marts" for name in sorted(set(actual) - set(expected))]
+    out += [f"{name}: {actual[name]} rows, the pipeline has {expected[name]}"
+            for name in sorted(set(expected) & set(actual)) if expected[name] != actual[name]]
+    return out
+
+
+def verify_with_cli(cli: os.PathLike, path: os.PathLike, mart_counts: Mapping[str, int]) -> list[str]:
+    """Differences between `path` as the DuckDB 1.x CLI reads it and marts with `mart_counts`;
+    SnapshotUnreadable when the CLI cannot read it."""
+    return count_differences(expected_row_counts(mart_counts), snapshot_row_counts(cli, path))
+
+
+def mart_row_counts(db: os.PathLike, schema: str = PUBLISHED_SCHEMA) -> dict[str, int]:
+    """Rows of every table of `schema` in the DuckDB file `db` (opened read-only)."""
+    with duck.connect(os.fspath(db), read_only=True, config=DUCKDB_CONFIG) as con:
+        tables = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() and schema_name = ? "
+            "order by 1", [schema]).fetchall()]
+        return {t: con.execute(f"select count(*) from {_ident(schema)}.{_ident(t)}").fetchone()[0] for t in tables}
+
+
+def _manifest_keys() -> dict[str, TableKeys]:
+    import json
+
+    return declared_keys(json.loads(dbt_project().manifest_path.read_text()))
+
+
+def published_constraints(path: os.PathLike, schema: str = PUBLISHED_SCHEMA) -> dict[str, TableKeys]:
+    """The primary and foreign keys `path` declares on the tables of `schema`, as DuckDB reads them."""
+    out: dict[str, TableKeys] = {}
+    with duck.connect(os.fspath(path), read_only=True, config=DUCKDB_CONFIG) as con:
+        rows = con.execute(
+            "select table_name, constraint_type, constraint_column_names, referenced_table, referenced_column_names "
+            "from duckdb_constraints() where database_name = current_database() and schema_name = ? "
+            "and constraint_type in ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY') order by all", [schema]).fetchall()
+    for table, kind, cols, ref_table, ref_cols in rows:
+        k = out.setdefault(table, TableKeys())
+        if kind == "PRIMARY KEY":
+            out[table] = replace(k, primary_key=tuple(cols))
+        elif kind == "UNIQUE":
+            out[table] = replace(k, unique=(*k.unique, tuple(cols)))
+        else:
+            out[table] = replace(k, foreign_keys=(*k.foreign_keys, ForeignKey(tuple(cols), ref_table, tuple(ref_cols))))
+    return out
+
+
+def _counts_table(counts: Mapping[str, int], keys: Mapping[str, TableKeys]) -> dg.TableMetadataValue:
+    return dg.MetadataValue.table(
+        records=[dg.TableRecord({"table": f"{PUBLISHED_SCHEMA}.{t}", "rows": n,
+                                 "primary_key": ", ".join(keys.get(t, TableKeys()).primary_key),
+                                 "foreign_keys": len(keys.get(t, TableKeys()).foreign_keys)})
+                 for t, n in sorted(counts.items())],
+        schema=dg.TableSchema(columns=[dg.TableColumn("table", "string"), dg.TableColumn("rows", "int"),
+                                       dg.TableColumn("primary_key", "string"), dg.TableColumn("foreign_keys", "int")]))
 
 
 @dg.asset(deps=MART_KEYS, group_name="publish", kinds={"duckdb"})
 def published_warehouse(context: dg.AssetExecutionContext, config: PublishConfig) -> dg.MaterializeResult:
     """The file analysts and BI tools open (`WAREHOUSE_PATH`, default data/warehouse.duckdb):
-    the `marts` schema, written in DuckDB 1.4 storage format and swapped in atomically.
-    It refuses to replace a snapshot with one that lost more than MAX_DOCUMENT_LOSS of its
-    documents, unless run config allow_document_loss is true."""
+    the `marts` schema with its dbt descriptions as comments, primary and foreign keys from the dbt
+    tests, and a view per table in `main`, written in DuckDB 1.4 storage format, read back by the
+    DuckDB 1.4 CLI before it is swapped in atomically. It refuses to replace a snapshot with one that
+    lost more than MAX_DOCUMENT_LOSS of its documents, unless run config allow_document_loss is true."""
     target = warehouse_path()
     before = previous_document_count(target)
     with duck.connect(os.fspath(pipeline_db_path()), read_only=True, config=DUCKDB_CONFIG) as con:
@@ -186,11 +483,62 @@ def published_warehouse(context: dg.AssetExecutionContext, config: PublishConfig
             f"Not publishing: the new warehouse has {now} documents, the published one {before} (more than "
             f"{MAX_DOCUMENT_LOSS:.0%} lost: an empty or wrong input folder?). {target} is unchanged. If the smaller "
             f"collection is intended, run with config ops.published_warehouse.config.allow_document_loss: true"))
-    counts = publish_snapshot(pipeline_db_path(), target)
+    cli = duckdb_cli()
+
+    def verify(path: str, counts: dict[str, int]) -> None:
+        try:
+            problems = verify_with_cli(cli, path, counts)
+        except SnapshotUnreadable as exc:
+            problems = [str(exc)]
+        if problems:
+            raise dg.Failure(description=f"Not publishing: the DuckDB 1.x CLI reads the new file differently "
+                                         f"({'; '.join(problems)}). {target} is unchanged.")
+
+    keys = _manifest_keys()
+    started = time.perf_counter()
+    counts = publish_snapshot(pipeline_db_path(), target, keys=keys, verify=verify if cli else None)
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(target)),
         "storage_version": PUBLISHED_STORAGE_VERSION,
-        "tables": dg.MetadataValue.json(counts),
+        "tables": _counts_table(counts, published_constraints(target)),
         "dagster/row_count": sum(counts.values()),
+        "publish_seconds": round(time.perf_counter() - started, 2),
+        "read_back_with": cli_version(cli) if cli else "not read back: the DuckDB 1.x CLI (duckdb-cli) is not installed",
         "open_with": f"duckdb -readonly {target}",
     })
+
+
+@dg.asset_check(asset=published_warehouse, blocking=True)
+def published_warehouse_reads_back_in_duckdb_1x() -> dg.AssetCheckResult:
+    """The published file, opened read-only by the DuckDB 1.4 CLI (a real 1.x client, not the
+    pipeline's own DuckDB), has every table of the pipeline's marts with the same row count, and a
+    view in `main` for each with the same rows. An unreadable or different file fails the check
+    (and, being blocking, the run and everything downstream of the snapshot). Without the CLI the
+    check warns: nothing then proves that 1.x clients can read the file."""
+    target = warehouse_path()
+    expected = mart_row_counts(pipeline_db_path())
+    cli = duckdb_cli()
+    if cli is None:
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, description=(
+            "The DuckDB 1.x CLI is not installed next to the interpreter (pip install duckdb-cli==1.4.4.post2): "
+            "the published file was not read back with a 1.x client"))
+    client = cli_version(cli)
+    try:
+        actual = snapshot_row_counts(cli, target)
+    except SnapshotUnreadable as exc:
+        return dg.AssetCheckResult(passed=False, description=str(exc), metadata={"client": client})
+    wanted = expected_row_counts(expected)
+    problems = count_differences(wanted, actual)
+    return dg.AssetCheckResult(
+        passed=not problems,
+        description="; ".join(problems) if problems else f"{len(expected)} tables and their views read back by {client}",
+        metadata={
+            "client": client,
+            "relations": dg.MetadataValue.table(
+                records=[dg.TableRecord({"relation": name, "pipeline_rows": wanted.get(name),
+                                         "published_rows": actual.get(name)})
+                         for name in sorted(set(wanted) | set(actual))],
+                schema=dg.TableSchema(columns=[dg.TableColumn("relation", "string"),
+                                               dg.TableColumn("pipeline_rows", "int"),
+                                               dg.TableColumn("published_rows", "int")])),
+        })
