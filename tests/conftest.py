@@ -8,9 +8,11 @@ resources are also constructed explicitly with those paths, so the import order 
 `dagster_project.definitions` never matters and the repository's data/ is never touched;
 DBT_TARGET_PATH and DBT_LOG_PATH keep dbt's run artifacts out of dbt/target and dbt/logs).
 
-`rebuilt_warehouse` materializes everything a second time, into the same paths, while two
+`rebuilt_warehouse` materializes everything a second time, into the same paths, while
 readers hold the published file open (a Python read-only connection that keeps querying,
-and the DuckDB 1.4 CLI when it is installed). The idempotency tests and the BI tests share
+the DuckDB 1.4 CLI when it is installed, and the BI clients of tests/clients.py: Superset's
+SQLAlchemy + duckdb-engine, SQLAlchemy 2 + duckdb-sqlalchemy, Evidence's @duckdb/node-api, each
+installed under .cache/ or skipped with the reason). The idempotency tests and the BI tests share
 it, so the suite runs the full pipeline exactly twice.
 """
 
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from clients import finish as finish_client, prepare_clients, read_line as read_client_line, start as start_client
 from support import SEEDS_DIR, duckdb_cli, query, write_bad_files
 
 RAW_TABLES = ("raw_documents", "quarantined_documents", "normalized_documents", "actor_gazetteer",
@@ -195,6 +198,8 @@ def rebuilt_warehouse(built_warehouse) -> Build:
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     cli = duckdb_cli()
     cli_proc = None
+    bi_clients = prepare_clients()  # installs (once, under .cache/) before the build starts
+    client_procs: dict[str, subprocess.Popen] = {}
     try:
         ready_line = reader.stdout.readline()
         if not ready_line:
@@ -205,9 +210,12 @@ def rebuilt_warehouse(built_warehouse) -> Build:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         text=True)
             _wait_until_open(cli_proc.pid, paths.warehouse)
+        client_procs = {name: start_client(c, paths.warehouse) for name, c in bi_clients.items() if c.skip is None}
+        client_ready = {name: read_client_line(proc, "ready") for name, proc in client_procs.items()}
         build = _run_build(paths, "second")
         fds_after = {"python": _open_fd_targets(reader.pid),
-                     "cli": _open_fd_targets(cli_proc.pid) if cli_proc else []}
+                     "cli": _open_fd_targets(cli_proc.pid) if cli_proc else [],
+                     **{name: _open_fd_targets(proc.pid) for name, proc in client_procs.items()}}
         # The readers are still alive and still hold the old file: ask them now.
         out, err = reader.communicate("stop\n", timeout=60)
         report = json.loads(out.strip().splitlines()[-1])
@@ -216,11 +224,19 @@ def rebuilt_warehouse(built_warehouse) -> Build:
             cli_out, cli_err = cli_proc.communicate(
                 "select count(*), max(ingested_at)::varchar from marts.dim_document;\n.quit\n", timeout=60)
             cli_report = {"returncode": cli_proc.returncode, "stdout": cli_out, "stderr": cli_err}
+        clients_report = {}
+        for name, client in bi_clients.items():
+            if client.skip is not None:
+                clients_report[name] = {"skip": client.skip, "versions": client.versions}
+            elif "error" in client_ready[name]:
+                clients_report[name] = {"ready": client_ready[name], "error": client_ready[name]["error"]}
+            else:
+                clients_report[name] = {"ready": client_ready[name], **finish_client(client_procs[name])}
         build.readers = {"python": {"ready": ready, **report, "returncode": reader.returncode, "stderr": err},
-                         "cli": cli_report, "open_fds_after_build": fds_after}
+                         "cli": cli_report, "open_fds_after_build": fds_after, "clients": clients_report}
         return build
     finally:
-        for proc in (reader, cli_proc):
+        for proc in (reader, cli_proc, *client_procs.values()):
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait()
