@@ -128,10 +128,12 @@ def tiny(tmp_path) -> Path:
     return make_warehouse(tmp_path / "warehouse.duckdb")
 
 
-@pytest.fixture
-def tiny_page(tiny, tmp_path):
-    out = tmp_path / "out" / "dashboard.html"
-    info = build_dashboard(tiny, out)
+@pytest.fixture(scope="module")
+def tiny_page(tmp_path_factory):
+    """The page of the tiny warehouse, built once for the tests that only read it."""
+    root = tmp_path_factory.mktemp("tiny_page")
+    out = root / "out" / "dashboard.html"
+    info = build_dashboard(make_warehouse(root / "warehouse.duckdb"), out)
     return info, out.read_text(encoding="utf-8")
 
 
@@ -363,8 +365,10 @@ def test_the_page_is_self_contained(tiny_page):
     assert "default-src 'none'" in page, "the page forbids every request (Content-Security-Policy)"
 
 
-def test_rows_behind_a_point_are_capped_and_counted(tiny, tmp_path, monkeypatch):
-    monkeypatch.setattr(charts, "ROWS_PER_POINT", 1)
+@pytest.mark.parametrize("limit", [("ROWS_PER_POINT", 1), ("ROWS_PER_TABLE", 2)])
+def test_rows_behind_a_point_are_capped_and_counted(tiny, tmp_path, monkeypatch, limit):
+    """Each point keeps at least one row when the table is capped: three points, two rows at most."""
+    monkeypatch.setattr(charts, *limit)
     info = build_dashboard(tiny, tmp_path / "d.html")
     page = (tmp_path / "d.html").read_text()
     rows = parse(page).rows["events_over_time"]

@@ -18,8 +18,10 @@ from plotly.subplots import make_subplots
 
 from dagster_project.dashboard.queries import Result
 
-# The most rows the page holds behind one point (the rest are counted in the table, not listed).
+# The most rows the page holds behind one point, and in one table (each point keeps at least one
+# row); the rest are counted in the table, not listed.
 ROWS_PER_POINT = 200
+ROWS_PER_TABLE = 5000
 MAX_CLAIMANTS = 25       # claimants with the most claims; the others are one bar
 MAX_ACTORS = 20          # actors with the most shared events in the co-occurrence matrix
 MAX_TOLL_EVENTS = 30     # multi-source events on the toll chart (all of them are in its table)
@@ -32,7 +34,7 @@ NO_CLAIMANT = "(no claimant: agentless report)"
 class Column:
     name: str
     header: str
-    kind: str = "text"  # "text", "number", or "sentence" (sentence_text with mark_start / mark_end)
+    kind: str = "text"  # "text", "long" (prose), "number", or "sentence" (with mark_start / mark_end)
 
 
 @dataclass
@@ -105,7 +107,9 @@ def source_label(row: dict[str, Any]) -> str:
 
 
 def cap(rows: list[tuple[str, dict[str, Any]]], limit: int | None = None):
-    limit = ROWS_PER_POINT if limit is None else limit
+    if limit is None:
+        points = len({key for key, _ in rows}) or 1
+        limit = max(1, min(ROWS_PER_POINT, ROWS_PER_TABLE // points))
     kept, seen, omitted = [], Counter(), Counter()
     for key, row in rows:
         seen[key] += 1
@@ -196,7 +200,7 @@ def events_over_time(result: Result) -> Chart:
         [table("Events (one row per event and reporting article)", [
             Column("date", "date"), Column("date_basis", "date from"), Column("event_type", "type"),
             Column("place", "place"), Column("killed_range", "killed (all sources)"),
-            Column("n_documents", "articles", "number"), Column("description", "description"),
+            Column("n_documents", "articles", "number"), Column("description", "description", "long"),
             SOURCE, Column("killed", "killed (this article)", "number"), SENTENCE,
             Column("event_id", "event_id")], rows, "No event in this warehouse.")],
         keys.labels, points)
@@ -384,7 +388,7 @@ def claims_by_claimant(result: Result) -> Chart:
         [table("Claims", [
             Column("claimant", "claimant (chart)"), Column("claimant_text", "as written"),
             Column("claimant_actor", "actor"), Column("claim_type", "type"), Column("cue", "cue"),
-            Column("is_direct_quote", "quote"), Column("claim_text", "claim"), SENTENCE, SOURCE],
+            Column("is_direct_quote", "quote"), Column("claim_text", "claim", "long"), SENTENCE, SOURCE],
             rows, "No claim in this warehouse.")],
         keys.labels, points)
 
@@ -444,7 +448,7 @@ def actors_together(result: Result) -> Chart:
         fig,
         [table("Events shared by two actors", [
             Column("actor_a", "actor (roles)"), Column("actor_b", "actor (roles)"), Column("event_type", "event"),
-            Column("date", "date"), Column("place", "place"), Column("description", "description"), SENTENCE,
+            Column("date", "date"), Column("place", "place"), Column("description", "description", "long"), SENTENCE,
             SOURCE, Column("event_id", "event_id")], rows, "No two actors share an event.")],
         keys.labels, points)
 

@@ -38,6 +38,7 @@ th, td { border-bottom: 1px solid #eee; padding: 3px 6px; text-align: left; vert
 th { background: #f7f7f7; position: sticky; top: 0; }
 td.number { text-align: right; }
 td.sentence { min-width: 320px; max-width: 560px; }
+td.long { min-width: 220px; max-width: 420px; }
 mark { background: #ffe58a; }
 tr.more td { color: #777; font-style: italic; }
 """
@@ -123,7 +124,7 @@ def _cell(column: Column, row: dict[str, Any]) -> str:
         value = int(value)
     elif isinstance(value, (dt.date, dt.datetime)):
         value = value.isoformat()
-    css = ' class="number"' if column.kind == "number" else ""
+    css = f' class="{column.kind}"' if column.kind in ("number", "long") else ""
     return f"<td{css}>{html.escape(str(value))}</td>"
 
 
