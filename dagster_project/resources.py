@@ -70,3 +70,52 @@ class PipelineDuckDB(dg.ConfigurableResource):
     def read_table(self, name: str, schema: str = "raw") -> pl.DataFrame:
         with self.connect(read_only=True) as con:
             return con.sql(f"select * from {schema}.{name}").pl()
+
+    def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
+        """A read-only query, as a polars frame."""
+        with self.connect(read_only=True) as con:
+            return con.execute(sql, params or []).pl()
+
+    def has_table(self, name: str, schema: str = "raw") -> bool:
+        with self.connect(read_only=True) as con:
+            return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+                                    [schema, name]).fetchone()[0])
+
+    def apply(self, deletes: dict[str, tuple[str, list]] | None = None,
+              inserts: dict[str, pl.DataFrame] | None = None, replaces: dict[str, pl.DataFrame] | None = None,
+              schema: str = "raw") -> None:
+        """One transaction: for each table, delete the rows whose `column` is in `values`, then
+        append the new rows (creating the table from the frame's schema the first time), and
+        replace whole tables. A crash leaves either all of it or none: the incremental stages
+        compare their input with their output at the next run, so nothing is lost or doubled."""
+        deletes, inserts, replaces = deletes or {}, inserts or {}, replaces or {}
+        with self.connect() as con:
+            con.execute(f"create schema if not exists {schema}")
+            con.execute("begin")
+            try:
+                for table, (column, values) in deletes.items():
+                    if not values or not _exists(con, schema, table):
+                        continue
+                    con.register("_keys", pl.DataFrame({"k": values}).to_arrow())
+                    con.execute(f"delete from {schema}.{table} where {column} in (select k from _keys)")
+                    con.unregister("_keys")
+                for table, frame in inserts.items():
+                    con.register("_incoming", frame.to_arrow())
+                    if _exists(con, schema, table):
+                        con.execute(f"insert into {schema}.{table} by name select * from _incoming")
+                    else:
+                        con.execute(f"create table {schema}.{table} as select * from _incoming")
+                    con.unregister("_incoming")
+                for table, frame in replaces.items():
+                    con.register("_incoming", frame.to_arrow())
+                    con.execute(f"create or replace table {schema}.{table} as select * from _incoming")
+                    con.unregister("_incoming")
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+                            [schema, table]).fetchone()[0])

@@ -1,33 +1,49 @@
 """Events: event reports (one per article sentence that reports an event), their actors with
-roles, and the linked events (one per real-world event across articles)."""
+roles, and the linked events (one per real-world event across articles).
+
+Claims and event reports are per article (new articles only, assets/stages.py); linking is
+across articles, so it runs over every article's document-level events at each run (no text is
+read: the within-article step is done with the reports), and the event table follows."""
 
 import dagster as dg
+import polars as pl
 
-from dagster_project.events.claims import extract_claims
-from dagster_project.events.events import event_reports
-from dagster_project.events.linking import link_events
+from dagster_project.assets.extraction import gazetteer_version
+from dagster_project.assets.stages import batch_rows, run_document_stage, stage_metadata
+from dagster_project.events.claims import CLAIM_SCHEMA, extract_claims
+from dagster_project.events.events import REPORT_ACTOR_SCHEMA, REPORT_SCHEMA, event_reports
+from dagster_project.events.linking import link_events, within_document
 from dagster_project.events.tolls import event_table
 from dagster_project.resources import PipelineDuckDB
 
 GROUP = "events"
+# raw.event_report_rows: the reports as each article gives them, with doc_event (the report of
+# the same article they belong to); raw.event_reports adds the event_key of the linked event
+REPORT_ROW_SCHEMA = {**REPORT_SCHEMA, "doc_event": pl.Int32}
+LINKED_SCHEMA = {**REPORT_SCHEMA, "event_key": pl.String}
 
 
 @dg.asset(deps=["normalized_documents", "sentences", "actor_mentions", "actor_gazetteer"], group_name=GROUP,
           kinds={"python", "polars", "duckdb"})
-def claims(duckdb: PipelineDuckDB) -> dg.MaterializeResult:
+def claims(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB) -> dg.MaterializeResult:
     """One row per attributed statement ("who says so"): claimant as written and as a gazetteer
     actor, cue, claim text, direct quote or not, and the kind of claim (direct, indirect, mixed,
     according_to, responsibility_claim, denial, passive), each with character offsets."""
-    docs = duckdb.read_table("normalized_documents").select("document_id", "body_text")
-    rows = extract_claims(docs, duckdb.read_table("sentences"), duckdb.read_table("actor_mentions"),
-                          duckdb.read_table("actor_gazetteer"))
-    duckdb.replace_table("claims", rows)
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows.height,
-        "by_type": dg.MetadataValue.json(dict(rows.group_by("claim_type").len().sort("claim_type").iter_rows())
-                                         if rows.height else {}),
-        "with_gazetteer_claimant": int(rows["claimant_actor_id"].is_not_null().sum()) if rows.height else 0,
-    })
+    gaz = duckdb.read_table("actor_gazetteer")
+
+    def process(docs: pl.DataFrame) -> dict[str, pl.DataFrame]:
+        ids = docs["document_id"].to_list()
+        return {"claims": extract_claims(docs, batch_rows(duckdb, "sentences", ids, "document_id, sentence_index"),
+                                         batch_rows(duckdb, "actor_mentions", ids, "document_id, char_start"), gaz)}
+
+    run = run_document_stage(context, duckdb, "claims", {"claims": CLAIM_SCHEMA}, process,
+                             version=gazetteer_version(duckdb))
+    meta = stage_metadata(run, duckdb, "claims")
+    meta["by_type"] = dg.MetadataValue.json(dict(duckdb.query(
+        "select claim_type, count(*) from raw.claims group by 1 order by 1").iter_rows()))
+    meta["with_gazetteer_claimant"] = int(duckdb.query(
+        "select count(claimant_actor_id) as n from raw.claims")["n"][0])
+    return dg.MaterializeResult(metadata=meta)
 
 
 @dg.multi_asset(
@@ -48,23 +64,45 @@ def claims(duckdb: PipelineDuckDB) -> dg.MaterializeResult:
     can_subset=False,
 )
 def extract_events(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB):
-    """Event reports from the sentences and the extracted facts, linked into events."""
-    docs = duckdb.read_table("normalized_documents").select("document_id", "body_text", "published_date")
-    sents = duckdb.read_table("sentences")
-    claims = duckdb.read_table("claims")
-    reports, actors = event_reports(
-        docs, sents, duckdb.read_table("statistics"), duckdb.read_table("date_mentions"),
-        duckdb.read_table("actor_mentions"), duckdb.read_table("actor_gazetteer"), claims)
-    linked = link_events(reports, actors, sents, docs, duckdb.read_table("actor_gazetteer").select("actor_id", "actor_type"))
+    """Event reports of the new articles (with their within-article links), then every
+    article's events linked across articles, then one row per event."""
+    gaz = duckdb.read_table("actor_gazetteer")
+
+    def process(docs: pl.DataFrame) -> dict[str, pl.DataFrame]:
+        ids = docs["document_id"].to_list()
+        sents = batch_rows(duckdb, "sentences", ids, "document_id, sentence_index")
+        reports, actors = event_reports(
+            docs, sents, batch_rows(duckdb, "statistics", ids, "document_id, char_start"),
+            batch_rows(duckdb, "date_mentions", ids, "document_id, char_start"),
+            batch_rows(duckdb, "actor_mentions", ids, "document_id, char_start"), gaz,
+            batch_rows(duckdb, "claims", ids, "document_id, char_start"))
+        return {"event_report_rows": within_document(reports, sents).select(list(REPORT_ROW_SCHEMA)),
+                "event_report_actors": actors}
+
+    run = run_document_stage(
+        context, duckdb, "event_reports",
+        {"event_report_rows": REPORT_ROW_SCHEMA, "event_report_actors": REPORT_ACTOR_SCHEMA}, process,
+        columns=("document_id", "body_text", "published_date"), version=gazetteer_version(duckdb))
+    # across articles: every article's reports, no text
+    rows = duckdb.query("select * from raw.event_report_rows").cast(REPORT_ROW_SCHEMA)
+    actors = duckdb.query("select * from raw.event_report_actors").cast(REPORT_ACTOR_SCHEMA)
+    docs = duckdb.query("select document_id, published_date from raw.normalized_documents")
+    linked = link_events(rows, actors, None, docs, gaz.select("actor_id", "actor_type"))
+    # the event's description is its first report's sentence: only those sentences are read
+    firsts = (linked.filter(pl.col("event_key").is_not_null()).sort("document_id", "trigger_char_start")
+              .group_by("event_key", maintain_order=True).first().select("document_id", "sentence_index").unique())
+    with duckdb.connect(read_only=True) as con:
+        con.register("firsts", firsts.to_arrow())
+        sents = con.sql("select s.document_id, s.sentence_index, s.sentence_text from raw.sentences s "
+                        "join firsts using (document_id, sentence_index)").pl()
     events = event_table(linked, sents)
-    duckdb.replace_table("event_reports", linked)
-    duckdb.replace_table("event_report_actors", actors)
-    duckdb.replace_table("events", events)
+    duckdb.apply(replaces={"event_reports": linked.select(list(LINKED_SCHEMA)).cast(LINKED_SCHEMA),
+                           "events": events})
     by_status = dict(linked.group_by("status").len().sort("status").iter_rows()) if linked.height else {}
     yield dg.Output(None, "event_reports", metadata={
-        "dagster/row_count": linked.height, "by_status": dg.MetadataValue.json(by_status)})
+        **stage_metadata(run, duckdb, "event_reports"), "by_status": dg.MetadataValue.json(by_status)})
     yield dg.Output(None, "event_report_actors", metadata={
-        "dagster/row_count": actors.height,
+        **stage_metadata(run, duckdb, "event_report_actors"),
         "by_role": dg.MetadataValue.json(dict(actors.group_by("role").len().sort("role").iter_rows()) if actors.height else {})})
     yield dg.Output(None, "events", metadata={
         "dagster/row_count": events.height,

@@ -428,17 +428,22 @@ def _symlink(root: str, name: str, path: str) -> Entry | None:
 
 
 def ingest_folder(
-    folder: Path, max_bytes: int = DEFAULT_MAX_BYTES, now: datetime | None = None, walk: Walk | None = None
+    folder: Path, max_bytes: int = DEFAULT_MAX_BYTES, now: datetime | None = None, walk: Walk | None = None,
+    originals: dict[str, tuple[str, str]] | None = None, duplicate_of: dict[str, str] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Read every file under `folder`; returns (raw_documents, quarantined_documents).
 
-    Every entry of `walk` (default `walk_folder(folder)`) gives exactly one row in one of the two."""
+    Every entry of `walk` (default `walk_folder(folder)`) gives exactly one row in one of the two.
+    `originals` (file_id -> (source_file, content_sha256)) are the documents already kept (an
+    incremental run, an earlier batch): a file with the same text is their duplicate. It is
+    updated with the files kept here; `duplicate_of`, when given, receives source_file ->
+    source_file of the original for every duplicate."""
     now = (now or datetime.now(timezone.utc)).replace(tzinfo=None)
     walk = walk if walk is not None else walk_folder(folder)
     raw: dict[str, list] = {k: [] for k in RAW_SCHEMA if k not in ("modified_at", "ingested_at")}
     mtimes: list[int] = []
     bad: dict[str, list] = {k: [] for k in QUARANTINE_SCHEMA if k not in ("stage", "quarantined_at")}
-    originals: dict[str, tuple[str, str]] = {}  # file_id -> (source_file, content_sha256) of the first
+    originals = {} if originals is None else originals  # file_id -> (source_file, content_sha256) of the first
 
     def reject(name, size, digest, reason, detail):
         bad["source_file"].append(name)
@@ -472,6 +477,8 @@ def ingest_folder(
             detail = (f"same bytes as {first[0]}" if first[1] == digest else
                       f"same text as {first[0]} (after NFC, line endings, BOM and trailing whitespace)")
             reject(name, len(data), digest, "duplicate", detail)
+            if duplicate_of is not None:
+                duplicate_of[name] = first[0]
             continue
         originals[file_id] = (name, digest)
         raw["file_id"].append(file_id)

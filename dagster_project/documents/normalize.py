@@ -64,7 +64,8 @@ def load_publisher_domains(path) -> dict[str, str]:
     return dict(zip(df["domain"], df["publisher"]))
 
 
-def _text_articles(raw: pl.DataFrame, domains: dict[str, str]) -> pl.DataFrame:
+def _text_articles(raw: pl.DataFrame, domains: dict[str, str],
+                   document_frequency: pl.DataFrame | None = None) -> pl.DataFrame:
     """The line model and the article rules run with an integer in place of file_id: every
     window and join is keyed by the file, and hashing a 64-character id in each cost a third
     of the time."""
@@ -72,7 +73,7 @@ def _text_articles(raw: pl.DataFrame, domains: dict[str, str]) -> pl.DataFrame:
         return pl.DataFrame(schema=articles.ARTICLE_SCHEMA)
     ids = raw.select(pl.col("file_id").alias("_id")).with_row_index("file_id")
     numbered = raw.with_columns(file_id=pl.int_range(pl.len(), dtype=pl.UInt32))
-    lines = text_lines(numbered, metadata.SIGNATURE_REGEX, metadata.BIO_REGEX)
+    lines = text_lines(numbered, metadata.SIGNATURE_REGEX, metadata.BIO_REGEX, document_frequency)
     out = articles.assemble(lines, numbered, domains, file_id_dtype=pl.UInt32)
     return out.join(ids, on="file_id").drop("file_id").rename({"_id": "file_id"}).select(list(articles.ARTICLE_SCHEMA))
 
@@ -102,11 +103,33 @@ def _doc_ids(frame: pl.DataFrame) -> pl.Series:
     return pl.Series([hashlib.sha256(k.encode()).hexdigest()[:32] for k in keys], dtype=pl.String)
 
 
-def normalize_documents(raw_documents: pl.DataFrame, publisher_domains: dict[str, str] | None = None) -> Normalized:
-    """raw_documents -> Normalized(articles, rejected); see the module docstring."""
+def is_text_scrape(raw_documents: pl.DataFrame) -> pl.Series:
+    """The rows that go through the line model (not HTML)."""
+    return ~_is_html(raw_documents)
+
+
+def line_keys(raw_documents: pl.DataFrame) -> pl.DataFrame:
+    """(file_id, key) of every distinct line of the text scrapes among `raw_documents`: the
+    input of the collection's line statistics (see normalize_documents)."""
+    from dagster_project.documents.scrape import file_line_keys
+
+    text = raw_documents.filter(is_text_scrape(raw_documents))
+    if text.height == 0:
+        return pl.DataFrame(schema={"file_id": pl.String, "key": pl.UInt64})
+    return file_line_keys(text)
+
+
+def normalize_documents(raw_documents: pl.DataFrame, publisher_domains: dict[str, str] | None = None,
+                        document_frequency: pl.DataFrame | None = None) -> Normalized:
+    """raw_documents -> Normalized(articles, rejected); see the module docstring.
+
+    The line statistics (in how many files of the collection a line occurs) are taken over
+    `raw_documents`, unless `document_frequency` (key, files_with_line) gives them for a larger
+    collection that includes these files: a batch of a large build, or an incremental run,
+    then reads each line as the whole collection would."""
     domains = publisher_domains or {}
     raw = raw_documents.with_columns(_html=_is_html(raw_documents))
-    text = _text_articles(raw.filter(~pl.col("_html")), domains).with_columns(
+    text = _text_articles(raw.filter(~pl.col("_html")), domains, document_frequency).with_columns(
         content_type=pl.lit("text"), extraction_method=pl.lit("text_scrape"))
     parts = [text]
     if raw["_html"].any():

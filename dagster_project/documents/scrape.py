@@ -544,13 +544,28 @@ def short_file_fallback(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def text_lines(raw: pl.DataFrame, signature_regex: str, bio_regex: str) -> pl.DataFrame:
+def file_line_keys(raw: pl.DataFrame) -> pl.DataFrame:
+    """(file_id, raw_text) -> the distinct (file_id, key) of its non-empty lines: what the
+    collection's line statistics count (kept per file so that an incremental run can add new
+    files to them and take deleted ones out)."""
+    return (
+        split_lines(raw.select("file_id", "raw_text")).filter(pl.col("line") != "")
+        .select("file_id", line_key(pl.col("line").str.to_lowercase()).hash().alias("key"))
+        .unique().collect()
+    )
+
+
+def text_lines(raw: pl.DataFrame, signature_regex: str, bio_regex: str,
+               document_frequency: pl.DataFrame | None = None) -> pl.DataFrame:
     """The whole line model: (file_id, raw_text) -> one row per line with its features,
-    segment, `in_body` and `removed_reason`. Collection statistics are taken over `raw`."""
+    segment, `in_body` and `removed_reason`. Collection statistics (key -> files_with_line)
+    are taken over `raw`, unless `document_frequency` gives them for the whole collection
+    (which then includes these files): an incremental run or a batch of a large one."""
     # materialized between stages: a lazy plan that reads a frame in several branches
     # recomputes it in each (measured 30 % slower)
     lines = split_lines(raw.select("file_id", "raw_text")).collect()
-    frequency = line_document_frequency(lines.lazy()).collect()
+    frequency = (line_document_frequency(lines.lazy()).collect() if document_frequency is None
+                 else document_frequency.select("key", pl.col("files_with_line").cast(pl.Int32)))
     features = line_features(lines.lazy(), frequency.lazy()).collect()
     features = metadata_kinds(features.lazy(), signature_regex, bio_regex)
     return short_file_fallback(select_body_lines(content_segments(score_lines(features))))

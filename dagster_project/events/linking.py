@@ -105,6 +105,15 @@ def _within_document(reports: pl.DataFrame, low_sentences: pl.DataFrame) -> pl.D
     return reports.join(mapping, on=["document_id", "trigger_char_start"], how="left")
 
 
+def within_document(reports: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
+    """Step 1 alone (it needs only the article's own reports and sentences, so it runs batch by
+    batch): adds `doc_event` to the occurred reports, null to the others."""
+    occurred = reports.filter(pl.col("status") == "occurred")
+    low = sentences.select("document_id", "sentence_index", low=pl.col("sentence_text").str.to_lowercase())
+    mapped = _within_document(occurred, low).select("document_id", "trigger_char_start", "doc_event")
+    return reports.join(mapped, on=["document_id", "trigger_char_start"], how="left")
+
+
 def _collapse(nodes: pl.DataFrame, signature: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Document-level events with the same facts (the same article syndicated a thousand
     times) are compared once. A signature that several documents share is one event: its
@@ -138,15 +147,17 @@ def _ranges(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: pl.DataFrame,
+def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: pl.DataFrame | None = None,
                 documents: pl.DataFrame | None = None, actor_types: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Adds `event_key` to the occurred reports (the others get null). `documents`
+    """Adds `event_key` to the occurred reports (the others get null). The within-article step
+    reads `sentences`, unless the reports carry `doc_event` already (within_document, run batch
+    by batch; then the cross-article step needs no text at all). `documents`
     (document_id, published_date) bounds undated reports: an event an article reports without
     a date happened on or before the article's publication. `actor_types` (the gazetteer's
     actor_id, actor_type) tells the actors that identify an event from the states around it."""
     occurred = reports.filter(pl.col("status") == "occurred")
-    low = sentences.select("document_id", "sentence_index", low=pl.col("sentence_text").str.to_lowercase())
-    occurred = _within_document(occurred, low)
+    if "doc_event" not in occurred.columns:
+        occurred = within_document(occurred, sentences).filter(pl.col("status") == "occurred")
     # document-level events: the first report's facts, completed by the later ones
     doc_events = (
         occurred.sort("document_id", "trigger_char_start")

@@ -1,0 +1,124 @@
+"""The incremental runner shared by the per-article stages (mentions, figures, dates,
+sentences, claims, event reports).
+
+Each stage keeps a ledger, `raw.done_<stage>` (document_id, version): the articles it has
+processed and with which version of its inputs (the gazetteer's hash for the stages that read
+it: a changed gazetteer redoes them) and of the article (its text, title, date and language: an
+article normalized again differently is redone). At each run it compares the ledger with the articles in
+raw.normalized_documents (documents/incremental.py: plan_keys), removes the rows of articles
+that are gone, and processes the new ones in batches of bounded size, each batch's rows and
+ledger entries written in one transaction. Re-runs with nothing new do nothing; a crashed run
+is finished by the next one; nothing is processed twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Callable
+
+import dagster as dg
+import polars as pl
+
+from dagster_project.documents.incremental import batches, plan_keys
+from dagster_project.resources import PipelineDuckDB
+
+# Articles are processed in batches of at most this much body text (and at most 20,000 rows):
+# the extractors' memory is a few times their input, and polars' threads are busy at this size.
+STAGE_BATCH_BYTES = 32 * 1024 * 1024
+LEDGER_SCHEMA = {"document_id": pl.String, "version": pl.String}
+
+
+@dataclass
+class StageRun:
+    processed: int  # articles processed this run
+    removed: int  # articles whose rows were removed this run
+    batches: int
+    rows: dict[str, int]  # output table -> rows written this run
+
+
+def frame_hash(frame: pl.DataFrame) -> str:
+    """A version string for an input table (the gazetteer): its content, in a stable order."""
+    text = frame.sort(frame.columns[0]).write_csv()
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_document_stage(
+    context: dg.AssetExecutionContext | None,
+    duckdb: PipelineDuckDB,
+    stage: str,
+    outputs: dict[str, dict],
+    process: Callable[[pl.DataFrame], dict[str, pl.DataFrame]],
+    columns: tuple[str, ...] = ("document_id", "body_text"),
+    where: str = "true",
+    version: str = "",
+) -> StageRun:
+    """Run `process` (articles -> {table: rows}) over the articles of normalized_documents
+    (those matching `where`) that the stage has not done with `version`; remove the rows of
+    the articles that are gone. `outputs` gives each output table's schema: every table exists
+    after the run, even when empty, and every row has a document_id."""
+    ledger = f"done_{stage}"
+    # an article's version: the stage's own (its inputs' hash) and the article's content, so an
+    # article normalized again with another text, date or title is redone under the same id
+    wanted = duckdb.query(
+        f"select document_id, strlen(body_text) as n, ? || ':' || md5(concat_ws(chr(31), content_sha256, "
+        f"coalesce(title, ''), coalesce(published_date::varchar, ''), coalesce(language, ''))) as version "
+        f"from raw.normalized_documents where {where}", [version])
+    expected = dict(zip(wanted["document_id"], wanted["version"]))
+    done: set[str] = set()
+    stale: list[str] = []
+    if duckdb.has_table(ledger):
+        for document_id, have in duckdb.query(f"select document_id, version from raw.{ledger}").iter_rows():
+            if expected.get(document_id) == have:
+                done.add(document_id)
+            else:  # gone, or changed: its rows go, and a changed article is done again
+                stale.append(document_id)
+    plan = plan_keys(wanted["document_id"], done)
+    remove = sorted(stale)
+    duckdb.apply(
+        deletes={**{table: ("document_id", remove) for table in outputs}, ledger: ("document_id", remove)},
+        inserts={**{table: pl.DataFrame(schema=schema) for table, schema in outputs.items()},
+                 ledger: pl.DataFrame(schema=LEDGER_SCHEMA)},
+    )
+    sizes = dict(zip(wanted["document_id"], wanted["n"]))
+    written = {table: 0 for table in outputs}
+    n_batches = done_now = 0
+    select = ", ".join(columns)
+    for batch in batches(plan.add, sizes, STAGE_BATCH_BYTES):
+        docs = duckdb.query(f"select {select} from raw.normalized_documents "
+                            f"where document_id in (select unnest(?)) order by document_id", [batch])
+        out = process(docs)
+        duckdb.apply(
+            deletes={**{table: ("document_id", batch) for table in outputs}, ledger: ("document_id", batch)},
+            inserts={**{table: out[table].cast(outputs[table]) for table in outputs},
+                     ledger: pl.DataFrame({"document_id": batch, "version": [expected[d] for d in batch]},
+                                          schema=LEDGER_SCHEMA)},
+        )
+        for table in outputs:
+            written[table] += out[table].height
+        n_batches += 1
+        done_now += len(batch)
+        if context is not None and len(plan.add) > len(batch):
+            context.log.info(f"{stage}: {done_now} of {len(plan.add)} articles")
+    return StageRun(processed=len(plan.add), removed=len(remove), batches=n_batches, rows=written)
+
+
+def batch_rows(duckdb: PipelineDuckDB, table: str, document_ids: list[str], order: str = "document_id"
+               ) -> pl.DataFrame:
+    """The rows of raw.<table> for these articles (a stage's other inputs, batch by batch)."""
+    return duckdb.query(f"select * from raw.{table} where document_id in (select unnest(?)) order by {order}",
+                        [document_ids])
+
+
+def table_count(duckdb: PipelineDuckDB, table: str) -> int:
+    return int(duckdb.query(f"select count(*) as n from raw.{table}")["n"][0]) if duckdb.has_table(table) else 0
+
+
+def stage_metadata(run: StageRun, duckdb: PipelineDuckDB, table: str) -> dict:
+    return {
+        "dagster/row_count": table_count(duckdb, table),
+        "articles_processed_this_run": run.processed,
+        "articles_removed_this_run": run.removed,
+        "rows_written_this_run": run.rows.get(table, 0),
+        "batches": run.batches,
+    }
