@@ -5,6 +5,7 @@
     python3 tasks.py test    # set up .venv and run the test suite
     python3 tasks.py eval    # extraction scores vs. gold and external benchmarks
     python3 tasks.py bench   # extraction and documents-stage throughput and peak memory vs. peers
+    python3 tasks.py bench-pipeline [--docs N]  # the whole graph on N generated documents, + an incremental run
     python3 tasks.py dev     # the Dagster UI (dagster dev) on http://127.0.0.1:3000
 
 Set-up is idempotent: the virtualenv is (re)installed only when the lock file changed.
@@ -109,6 +110,11 @@ def bench(args: list[str]) -> None:
     run(PY, "scripts/bench_extraction.py", *args, env=project_env())
 
 
+def bench_pipeline(args: list[str]) -> None:
+    setup()
+    run(PY, "scripts/bench_pipeline.py", *args, env=project_env())
+
+
 def dev(args: list[str]) -> None:
     setup()
     run(BIN / "dagster", "dev", *args, env=project_env())
@@ -126,6 +132,8 @@ def main() -> None:
         evaluate(args)
     elif cmd == "bench":
         bench(args)
+    elif cmd == "bench-pipeline":
+        bench_pipeline(args)
     elif cmd == "dev":
         dev(args)
     else:
