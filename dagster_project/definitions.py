@@ -9,6 +9,7 @@ from dagster_project.assets import dashboard, documents, events, extraction, war
 from dagster_project.paths import dbt_executable, export_duckdb_path
 from dagster_project.project import dbt_project
 from dagster_project.resources import PipelineDuckDB
+from dagster_project.sensors import SCHEDULES, SENSORS
 
 defs = dg.Definitions(
     assets=dg.load_assets_from_modules([documents, extraction, events, warehouse, dashboard]),
@@ -21,4 +22,7 @@ defs = dg.Definitions(
     # DuckDB allows one writer process at a time: run steps in one process, in order.
     executor=dg.in_process_executor,
     jobs=[dg.define_asset_job("build_warehouse", selection=dg.AssetSelection.all())],
+    # both off by default (sensors.py): turn them on in the UI or with `dagster sensor start`
+    sensors=SENSORS,
+    schedules=SCHEDULES,
 )
