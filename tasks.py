@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Project tasks with nothing but Python 3.11 and pip: set up, build, test, evaluate, benchmark.
 
-    python3 tasks.py build   # set up .venv and build the warehouse from seeds/
+    python3 tasks.py build   # set up .venv and build the warehouse from seeds/ (new and changed files only)
+    python3 tasks.py build --full   # the same, every file read again and every stage redone
     python3 tasks.py test    # set up .venv and run the test suite
     python3 tasks.py eval    # extraction scores vs. gold and external benchmarks
     python3 tasks.py bench   # extraction and documents-stage throughput and peak memory vs. peers
@@ -81,18 +82,13 @@ def project_env() -> dict:
     return env
 
 
-def build() -> None:
+def build(args: list[str]) -> None:
+    """The console build (dagster_project/cli.py): one line per step, the published marts with
+    their row counts, the quarantined files; debug events and dbt's output go to the log file it
+    names. `--full` reads every file again and redoes every stage (full refresh)."""
     setup()
-    env = project_env()
-    run(BIN / "dagster", "asset", "materialize", "--select", "*", "-m", "dagster_project.definitions", env=env)
-    warehouse = Path(env.get("WAREHOUSE_PATH", ROOT / "data" / "warehouse.duckdb")).resolve()
-    print(
-        f"\nWarehouse published at {warehouse}\n"
-        f"Open it read-only:  {BIN / 'duckdb'} -readonly {warehouse}   (DuckDB 1.4 CLI)\n"
-        f"   or in Python:     duckdb.connect('{warehouse}', read_only=True)\n"
-        f"Tables are in schema `marts`, e.g.  select * from marts.fct_statistic limit 10;\n"
-        f"UI with lineage:    python3 tasks.py dev   (then http://127.0.0.1:3000)"
-    )
+    proc = subprocess.run([str(PY), "-m", "dagster_project.cli", "build", *args], cwd=ROOT, env=project_env())
+    sys.exit(proc.returncode)
 
 
 def test(args: list[str]) -> None:
@@ -125,7 +121,7 @@ def main() -> None:
     if cmd == "setup":
         setup(*args)
     elif cmd == "build":
-        build()
+        build(args)
     elif cmd == "test":
         test(args)
     elif cmd == "eval":
