@@ -173,16 +173,12 @@ def test_model_level_dbt_tests_are_asset_checks(manifest, asset_graph):
     assert dg.AssetCheckKey(dg.AssetKey("raw_documents"), "every_file_accounted_for") in check_keys
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "GAP: the dbt tests on raw sources and the one singular test are not Dagster asset checks"))
 def test_every_dbt_test_is_an_asset_check(manifest, asset_graph):
-    """The README says 'dbt tests show as asset checks', but the tests on the raw sources
-    (_sources.yml, 38 of them) are invisible because WarehouseTranslator's settings do not set
-    enable_source_tests_as_checks=True (setting it surfaces 39 of them; the 5 source
-    `relationships` tests and the singular test assert_dim_date_is_contiguous_and_covers_bounds,
-    which depend on two nodes, also need `config: meta: dagster: ref: ...` naming the asset they
-    check). dbt build still runs them and a failure fails the step, but Dagster never reports
-    them as checks."""
+    """Every dbt test shows in Dagster as an asset check: those on models on the model, the
+    tests on the raw sources (_sources.yml) on the Python asset that writes the source
+    (enable_source_tests_as_checks; the source `relationships` tests, which depend on two
+    sources, attached by warehouse.attach_source_tests), and the singular tests that read several
+    models on the one their `meta: dagster: ref` names (dbt/tests/_singular_tests.yml)."""
     check_names = {k.name for k in asset_graph.asset_check_keys}
     tests = [n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"]
     missing = [t for t in tests if t not in check_names]
@@ -195,3 +191,24 @@ def test_manifest_is_current_with_the_dbt_project(manifest):
     on_disk = {p.stem for p in (REPO_ROOT / "dbt" / "models").rglob("*.sql")}
     in_manifest = {n["name"] for n in _models(manifest)}
     assert on_disk == in_manifest
+
+
+def test_source_tests_are_checks_of_the_python_assets(defs, asset_graph):
+    """A test on a raw source checks the Python asset that writes it (not a dbt node), and a
+    relationships test between two sources checks the table it tests, depending on the other."""
+    check_keys = set(asset_graph.asset_check_keys)
+    on_raw = {k.name for k in check_keys if k.asset_key == dg.AssetKey("raw_documents")}
+    assert "source_unique_raw_raw_documents_file_id" in on_raw
+    relationship = dg.AssetCheckKey(
+        dg.AssetKey("claims"),
+        "source_relationships_raw_claims_claimant_actor_id__actor_id__source_raw_actor_gazetteer_")
+    assert relationship in check_keys
+    from dagster_project.assets.warehouse import warehouse_models
+
+    check_spec = warehouse_models.get_spec_for_check_key(relationship)
+    assert dg.AssetKey("actor_gazetteer") in {d.asset_key for d in check_spec.additional_deps}
+    # the singular tests that read several models are checks of the model their meta names
+    assert dg.AssetCheckKey(dg.AssetKey(["marts", "dim_date"]),
+                            "assert_dim_date_is_contiguous_and_covers_bounds") in check_keys
+    assert dg.AssetCheckKey(dg.AssetKey(["marts", "fct_event"]),
+                            "assert_fct_event_agrees_with_its_reports") in check_keys

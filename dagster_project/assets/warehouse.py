@@ -42,11 +42,60 @@ class WarehouseTranslator(DagsterDbtTranslator):
             group_name=f"dbt_{layer}",
         ).merge_attributes(kinds={"duckdb"})
 
+    def get_asset_check_spec(self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str,
+                             project) -> dg.AssetCheckSpec | None:
+        """A test on the raw sources checks a Python asset but runs in the dbt step. Blocking, it
+        would make every Python asset downstream of that one wait for it, and Dagster would cut
+        the dbt step into one `dbt build` per layer of Python assets (five invocations instead
+        of one). Not blocking, it runs in the single `dbt build`, where a failure still stops
+        the dbt models that read the source and fails the step."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or not spec.blocking:
+            return spec
+        parents = manifest["nodes"][unique_id]["depends_on"]["nodes"]
+        if parents and all(parent.startswith("source.") for parent in parents):
+            return spec._replace(blocking=False)
+        return spec
 
-TRANSLATOR = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+# Every dbt test is a Dagster asset check: those on models on the model, those on the raw sources
+# on the Python asset that writes the source (enable_source_tests_as_checks), and the singular
+# tests that read several models on the one named in their `meta: dagster: ref` (dbt/tests/).
+TRANSLATOR = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(
+    enable_asset_checks=True, enable_source_tests_as_checks=True))
 
 
-@dbt_assets(manifest=dbt_project().manifest_path, project=dbt_project(), dagster_dbt_translator=TRANSLATOR)
+def attach_source_tests(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest with every generic test on a source attached to that source.
+
+    dbt sets `attached_node` for a test on a model but leaves it empty for a test on a source;
+    dagster-dbt then infers the node from the test's dependencies, which works for a test that
+    depends on one source only. A `relationships` test between two sources depends on both, so
+    it would fall back to an observation (and `meta: dagster: ref` cannot name a source). Its
+    `model` argument says which source it tests (`source('raw', 'claims')`): that source
+    becomes its attached node, and the test a check of the asset that writes that table, with
+    the other source as an additional dependency."""
+    import re
+
+    sources = {(node["source_name"], node["name"]): uid for uid, node in manifest.get("sources", {}).items()}
+    nodes = dict(manifest["nodes"])
+    for uid, node in nodes.items():
+        if node.get("resource_type") != "test" or node.get("attached_node") or not node.get("test_metadata"):
+            continue
+        model = str(node["test_metadata"].get("kwargs", {}).get("model", ""))
+        found = re.search(r"source\(\s*'([^']+)'\s*,\s*'([^']+)'\s*\)", model)
+        if found and found.groups() in sources:
+            nodes[uid] = {**node, "attached_node": sources[found.groups()]}
+    return {**manifest, "nodes": nodes}
+
+
+def _manifest() -> dict[str, Any]:
+    import json
+
+    return attach_source_tests(json.loads(dbt_project().manifest_path.read_text()))
+
+
+@dbt_assets(manifest=_manifest(), project=dbt_project(), dagster_dbt_translator=TRANSLATOR)
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """`dbt build`: staging views, intermediate models and marts, with their tests as asset checks."""
     invocation = dbt.cli(["build"], context=context)
