@@ -356,7 +356,8 @@ def print_report(result: dict) -> None:
             d = run["dbt"]
             kinds = ", ".join(f"{k} {v:,.1f} s" for k, v in d["seconds_by_kind"].items())
             slow = ", ".join(f"{n['node'].split('.')[-1]} {n['seconds']:.1f} s" for n in d["slowest"][:5])
-            print(f"  dbt ({'full' if run is full else 'incremental'}): {d['nodes']} nodes; {kinds}; slowest: {slow}")
+            print(f"  dbt ({'full' if run is full else 'incremental'}): {d['nodes']} nodes in {d.get('elapsed_s', 0):,.1f} s"
+                  f" (threads {d.get('threads')}); node time {kinds}; slowest: {slow}")
 
     # accounting
     print()

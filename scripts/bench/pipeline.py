@@ -258,7 +258,8 @@ def dbt_node_times(target_dir: Path, after: float) -> dict | None:
     if not files:
         return None
     path = max(files, key=lambda p: p.stat().st_mtime)
-    results = json.loads(path.read_text()).get("results", [])
+    doc = json.loads(path.read_text())
+    results = doc.get("results", [])
     by_kind: dict[str, float] = {}
     nodes = []
     for r in results:
@@ -268,7 +269,12 @@ def dbt_node_times(target_dir: Path, after: float) -> dict | None:
         by_kind[kind] = by_kind.get(kind, 0) + secs
         nodes.append((secs, uid, r.get("status")))
     nodes.sort(reverse=True)
-    return {"nodes": len(results), "seconds_by_kind": {k: round(v, 2) for k, v in sorted(by_kind.items())},
+    statuses: dict[str, int] = {}
+    for r in results:
+        statuses[str(r.get("status"))] = statuses.get(str(r.get("status")), 0) + 1
+    return {"nodes": len(results), "elapsed_s": round(float(doc.get("elapsed_time") or 0), 2),
+            "threads": (doc.get("args") or {}).get("threads"), "statuses": dict(sorted(statuses.items())),
+            "seconds_by_kind": {k: round(v, 2) for k, v in sorted(by_kind.items())},
             "slowest": [{"node": uid, "seconds": round(s, 2), "status": st} for s, uid, st in nodes[:8]]}
 
 
