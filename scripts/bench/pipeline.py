@@ -24,6 +24,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -121,9 +122,18 @@ class TreeSampler:
             except OSError:
                 pass
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event, progress_every: float = 60.0) -> None:
+        """Sample until `stop`; every `progress_every` seconds one line on stderr (elapsed, tree
+        RSS now and peak), so that a long build can be followed."""
+        t0 = time.time()
+        next_line = t0 + progress_every
         while not stop.is_set():
             self.sample()
+            if progress_every and time.time() >= next_line:
+                next_line += progress_every
+                _, rss, _ = self.samples[-1]
+                print(f"    ... {time.time() - t0:,.0f} s, tree RSS {rss / 2**20:,.0f} MiB (peak {self.peak_rss / 2**20:,.0f})",
+                      file=sys.stderr, flush=True)
             stop.wait(self.interval)
 
     def max_process(self) -> tuple[int, str]:
