@@ -360,7 +360,7 @@ def print_report(result: dict) -> None:
             kinds = ", ".join(f"{k} {v:,.1f} s" for k, v in d["seconds_by_kind"].items())
             slow = ", ".join(f"{n['node'].split('.')[-1]} {n['seconds']:.1f} s" for n in d["slowest"][:5])
             print(f"  dbt ({'full' if run is full else 'incremental'}): {d['nodes']} nodes in {d.get('elapsed_s', 0):,.1f} s"
-                  f" (threads {d.get('threads')}); node time {kinds}; slowest: {slow}")
+                  f"{'' if d.get('threads') is None else ' (threads %s)' % d['threads']}; node time {kinds}; slowest: {slow}")
 
     # accounting
     print()
@@ -398,7 +398,8 @@ def print_report(result: dict) -> None:
     print(head)
     print("-" * len(head))
     for t in result["targets"]:
-        print(f"{t['name']:<56}{t['measured']:>10,.1f} {t['unit']:<4}  {t['target']:<16}{t['verdict']}")
+        m = t["measured"]
+        print(f"{t['name']:<56}{m:>10,.{1 if abs(m) >= 10 else 2}f} {t['unit']:<4}  {t['target']:<16}{t['verdict']}")
     if full["documents"] != TARGET_DOCS:
         print(f"  at {full['documents']:,} documents: throughput is judged at the rate {TARGET_DOCS:,} in "
               f"{TARGET_WALL_S:.0f} s needs; memory and the incremental run grow with the collection, so a PASS here "
