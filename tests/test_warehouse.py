@@ -618,3 +618,30 @@ def test_readme_build_from_the_seeds_gives_the_readme_answers(tmp_path):
     proc = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "readme_queries.py"), "--check",
                            str(tmp_path / "warehouse.duckdb")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def test_every_asset_shows_its_rows_columns_and_a_preview_in_the_ui(built_warehouse):
+    """Issue 10: the dbt models carry row counts (tables) and column schemas with their dbt
+    descriptions; the Python assets carry their column schema, row count and a markdown preview."""
+    import dagster as dg
+
+    mats = {e.asset_key.to_user_string(): e.materialization.metadata
+            for e in built_warehouse.result.get_asset_materialization_events()}
+    db = built_warehouse.paths.pipeline_db
+    for name in ("marts/dim_document", "marts/fct_statistic", "marts/fct_event", "marts/dim_sentence"):
+        meta = mats[name]
+        table = name.split("/")[1]
+        assert meta["dagster/row_count"].value == query(db, f"select count(*) from marts.{table}")[0][0], name
+        columns = meta["dagster/column_schema"].schema.columns
+        assert [c.name for c in columns] == [r[0] for r in query(
+            db, "select column_name from duckdb_columns() where schema_name = 'marts' and table_name = ? "
+                "order by column_index", [table])], name
+        assert all(c.description for c in columns), f"{name}: a column without its dbt description"
+    assert "dagster/column_schema" in mats["staging/stg_statistics"]  # views: schema, not counted
+    for name in ("raw_documents", "normalized_documents", "statistics", "actor_mentions", "claims", "events"):
+        meta = mats[name]
+        assert meta["dagster/row_count"].value == query(db, f"select count(*) from raw.{name}")[0][0], name
+        assert meta["dagster/column_schema"].schema.columns, name
+        assert isinstance(meta["preview"], dg.MarkdownMetadataValue) and meta["preview"].value.startswith("| "), name
+    assert "dagster/row_count" not in mats["published_warehouse"], "no sum over unrelated tables"
+    assert mats["published_warehouse"]["tables"].value.records, "per-table counts as a table"

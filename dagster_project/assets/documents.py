@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb as duckdb_lib
 import polars as pl
 
+from dagster_project.assets.table_metadata import table_metadata
 from dagster_project.paths import (
     DATA_DIR,
     DocumentsDirError,
@@ -170,14 +171,14 @@ def ingest_documents(context: dg.AssetExecutionContext, config: IngestConfig, du
     all_reasons = dict(duckdb.query("select reason, count(*) as n from raw.quarantined_documents group by reason "
                                     "order by reason").iter_rows())
     yield dg.Output(None, "raw_documents", metadata={
-        "dagster/row_count": totals["raw"], "folder": str(walk.root), "files": len(walk.entries),
+        **table_metadata(duckdb, "raw_documents"), "dagster/row_count": totals["raw"], "folder": str(walk.root), "files": len(walk.entries),
         "new_files": len(plan.new), "changed_files": len(plan.changed) + len(plan.requeued),
         "deleted_files": len(plan.deleted), "unchanged_files": len(plan.unchanged),
         "read_this_run": new_raw, "bytes_read_this_run": read_bytes, "decode_errors_this_run": decode_errors,
         "content_types_this_run": dg.MetadataValue.json(dict(sorted(types.items()))),
         "skipped_symlinked_folders": dg.MetadataValue.json(walk.skipped[:_LISTED])})
     yield dg.Output(None, "quarantined_documents", metadata={
-        "dagster/row_count": totals["bad"], "quarantined_this_run": new_bad,
+        **table_metadata(duckdb, "quarantined_documents"), "dagster/row_count": totals["bad"], "quarantined_this_run": new_bad,
         "reasons_this_run": dg.MetadataValue.json(dict(sorted(reasons.items()))),
         "reasons": dg.MetadataValue.json(all_reasons)})
 
@@ -259,7 +260,7 @@ def normalize(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB):
     rejected = dict(duckdb.query("select reason, count(*) from raw.normalize_quarantine group by 1 order by 1")
                     .iter_rows())
     yield dg.Output(None, "normalized_documents", metadata={
-        "dagster/row_count": docs["articles"], "files": files.height,
+        **table_metadata(duckdb, "normalized_documents"), "dagster/row_count": docs["articles"], "files": files.height,
         "files_normalized_this_run": len(plan.add), "files_removed_this_run": len(plan.remove),
         "files_renormalized_for_line_statistics": redone,
         "with_title": docs["with_title"], "with_published_date": docs["with_published_date"],
@@ -267,7 +268,7 @@ def normalize(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB):
         "removed_lines": dg.MetadataValue.json(removed), "words": int(docs["words"]),
     })
     yield dg.Output(None, "normalize_quarantine", metadata={
-        "dagster/row_count": sum(rejected.values()), "reasons": dg.MetadataValue.json(rejected),
+        **table_metadata(duckdb, "normalize_quarantine"), "dagster/row_count": sum(rejected.values()), "reasons": dg.MetadataValue.json(rejected),
     })
 
 

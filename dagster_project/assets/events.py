@@ -9,6 +9,7 @@ import dagster as dg
 import polars as pl
 
 from dagster_project.assets.extraction import gazetteer_version
+from dagster_project.assets.table_metadata import table_metadata
 from dagster_project.assets.stages import batch_rows, run_document_stage, stage_metadata
 from dagster_project.events.claims import CLAIM_SCHEMA, extract_claims
 from dagster_project.events.events import REPORT_ACTOR_SCHEMA, REPORT_SCHEMA, event_reports
@@ -105,7 +106,7 @@ def extract_events(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB):
         **stage_metadata(run, duckdb, "event_report_actors"),
         "by_role": dg.MetadataValue.json(dict(actors.group_by("role").len().sort("role").iter_rows()) if actors.height else {})})
     yield dg.Output(None, "events", metadata={
-        "dagster/row_count": events.height,
+        **table_metadata(duckdb, "events"), "dagster/row_count": events.height,
         "reported_by_several_documents": int((events["n_documents"] > 1).sum()) if events.height else 0,
         "by_type": dg.MetadataValue.json(dict(events.group_by("event_type").len().sort("event_type").iter_rows())
                                          if events.height else {}),

@@ -4,6 +4,7 @@
 import dagster as dg
 import polars as pl
 
+from dagster_project.assets.table_metadata import table_metadata
 from dagster_project.assets.stages import frame_hash, run_document_stage, stage_metadata
 from dagster_project.extract.actors import (
     GAZETTEER_PATH,
@@ -35,7 +36,7 @@ def actor_gazetteer(duckdb: PipelineDuckDB) -> dg.MaterializeResult:
         raise dg.Failure(f"Gazetteer is inconsistent: {problems}")
     duckdb.replace_table("actor_gazetteer", gaz)
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": gaz.height,
+        **table_metadata(duckdb, "actor_gazetteer"), "dagster/row_count": gaz.height,
         "aliases": int(gaz["aliases"].list.len().sum()),
         "by_type": dg.MetadataValue.json(dict(gaz.group_by("actor_type").len().sort("actor_type").iter_rows())),
     })

@@ -21,6 +21,7 @@ import dagster as dg
 import polars as pl
 
 from dagster_project.documents.incremental import batches, plan_keys
+from dagster_project.assets.table_metadata import table_metadata
 from dagster_project.resources import PipelineDuckDB
 
 # Articles are processed in batches of at most this much body text (and at most 20,000 rows):
@@ -116,6 +117,7 @@ def table_count(duckdb: PipelineDuckDB, table: str) -> int:
 
 def stage_metadata(run: StageRun, duckdb: PipelineDuckDB, table: str) -> dict:
     return {
+        **table_metadata(duckdb, table),
         "dagster/row_count": table_count(duckdb, table),
         "articles_processed_this_run": run.processed,
         "articles_removed_this_run": run.removed,

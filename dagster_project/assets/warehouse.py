@@ -97,10 +97,58 @@ def _manifest() -> dict[str, Any]:
 
 @dbt_assets(manifest=_manifest(), project=dbt_project(), dagster_dbt_translator=TRANSLATOR)
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """`dbt build`: staging views, intermediate models and marts, with their tests as asset checks."""
+    """`dbt build`: staging views, intermediate models and marts, with their tests as asset checks.
+
+    Each model's materialization carries its column schema (with the dbt descriptions, which
+    persist_docs writes as comments), a preview and, for tables, its row count. dbt holds the
+    pipeline database's single writer lock while it runs, so these are read once it has finished:
+    the step's events are held until then (dbt's own progress goes to the log as it runs)."""
     invocation = dbt.cli(["build"], context=context)
-    yield from invocation.stream()
+    held, error = [], None
+    try:
+        for event in invocation.stream():
+            held.append(event)
+    except Exception as exc:  # a failed model or test: what did succeed is still recorded
+        error = exc
+    yield from with_relation_metadata(held, invocation.manifest, context)
     prune_dbt_runs(invocation.target_path)
+    if error is not None:
+        raise error
+
+
+def with_relation_metadata(events: list, manifest: Mapping[str, Any], context=None) -> list:
+    """`events` with each model's Output given relation_metadata of the relation dbt built."""
+    from dagster_project.assets.table_metadata import relation_metadata
+
+    outputs = [e for e in events if isinstance(e, dg.Output) and "unique_id" in (e.metadata or {})]
+    if not outputs:
+        return events
+    extra: dict[str, dict] = {}
+    try:
+        con = duck.connect(str(pipeline_db_path()), read_only=True, config=DUCKDB_CONFIG)
+    except duck.Error as exc:  # never fail a build for its metadata
+        if context is not None:
+            context.log.warning(f"no row counts or column schemas for the dbt models: {exc}")
+        return events
+    try:
+        for event in outputs:
+            uid = event.metadata["unique_id"].value
+            node = manifest.get("nodes", {}).get(uid)
+            if not node:
+                continue
+            materialized = node.get("config", {}).get("materialized")
+            try:
+                extra[uid] = relation_metadata(con, node["schema"], node.get("alias") or node["name"],
+                                               count=materialized in ("table", "incremental"))
+            except duck.Error as exc:
+                if context is not None:
+                    context.log.warning(f"no metadata for {uid}: {exc}")
+    finally:
+        con.close()
+    return [e.with_metadata({**e.metadata, **extra[e.metadata["unique_id"].value]})
+            if isinstance(e, dg.Output) and "unique_id" in (e.metadata or {})
+            and e.metadata["unique_id"].value in extra else e
+            for e in events]
 
 
 def prune_dbt_runs(current: os.PathLike, keep: int = _KEEP_DBT_RUNS) -> None:
@@ -550,7 +598,6 @@ def published_warehouse(context: dg.AssetExecutionContext, config: PublishConfig
         "path": dg.MetadataValue.path(str(target)),
         "storage_version": PUBLISHED_STORAGE_VERSION,
         "tables": _counts_table(counts, published_constraints(target)),
-        "dagster/row_count": sum(counts.values()),
         "publish_seconds": round(time.perf_counter() - started, 2),
         "read_back_with": cli_version(cli) if cli else "not read back: the DuckDB 1.x CLI (duckdb-cli) is not installed",
         "open_with": f"duckdb -readonly {target}",

@@ -1,0 +1,64 @@
+"""What the Dagster UI shows for a table an asset wrote: its row count, its column schema (names,
+DuckDB types, descriptions where the table has column comments) and a small markdown preview.
+
+The Python assets call `table_metadata` after writing their raw table; the dbt step calls
+`relation_metadata` for each model once `dbt build` has finished and released the file (dbt
+holds DuckDB's single writer lock while it runs, so the pipeline cannot read the file before).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import duckdb as duck
+
+from dagster_project.resources import PipelineDuckDB
+
+PREVIEW_ROWS = 5
+PREVIEW_CHARS = 60  # a longer value is cut, with an ellipsis: body texts would fill the page
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    text = text.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+
+
+def markdown_preview(columns: list[str], rows: list[tuple]) -> str:
+    """A markdown table of `rows` (already limited), values cut to PREVIEW_CHARS."""
+    if not columns:
+        return "(no columns)"
+    lines = ["| " + " | ".join(_cell(c) for c in columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    if not rows:
+        lines.append("| " + " | ".join("" for _ in columns) + " |")
+    return "\n".join(lines)
+
+
+def relation_metadata(con: duck.DuckDBPyConnection, schema: str, name: str, count: bool = True) -> dict:
+    """Row count (for a table; a view is not counted unless `count`), column schema and preview
+    of schema.name, read through `con`."""
+    cols = con.execute(
+        "select column_name, data_type, comment, is_nullable from duckdb_columns() "
+        "where schema_name = ? and table_name = ? and database_name = current_database() order by column_index",
+        [schema, name]).fetchall()
+    if not cols:
+        return {}
+    relation = f'"{schema}"."{name}"'
+    schema_value = dg.TableSchema(columns=[
+        dg.TableColumn(name=c, type=t, description=d or None,
+                       constraints=dg.TableColumnConstraints(nullable=bool(n)))
+        for c, t, d, n in cols])
+    meta: dict[str, Any] = {"dagster/column_schema": schema_value}
+    if count:
+        meta["dagster/row_count"] = int(con.execute(f"select count(*) from {relation}").fetchone()[0])
+    result = con.execute(f"select * from {relation} limit {PREVIEW_ROWS}")
+    meta["preview"] = dg.MetadataValue.md(markdown_preview([d[0] for d in result.description], result.fetchall()))
+    return meta
+
+
+def table_metadata(duckdb: PipelineDuckDB, table: str, schema: str = "raw") -> dict:
+    """relation_metadata of a table of the pipeline database."""
+    with duckdb.connect() as con:
+        return relation_metadata(con, schema, table)
