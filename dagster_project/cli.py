@@ -50,7 +50,7 @@ TAG_PID = "geo_warehouse/pid"
 TAG_HOST = "geo_warehouse/host"
 TAG_COMMAND = "geo_warehouse/command"
 # a step running longer than this gets a start line; its progress every PROGRESS_SECONDS (growing)
-ANNOUNCE_AFTER = 3.0
+ANNOUNCE_AFTER = 10.0
 PROGRESS_SECONDS = 30.0
 MESSAGE_EVERY = 10.0
 POLL_SECONDS = 0.25
@@ -413,7 +413,8 @@ def incremental_text(name: str, meta: dict[str, Any]) -> str | None:
     if "articles_processed_this_run" in meta:  # a per-article stage
         n, gone = meta["articles_processed_this_run"], meta.get("articles_removed_this_run", 0)
         written = meta.get("rows_written_this_run", 0)
-        this_run = f"{_count(written)} new from {n} articles" if n else "nothing new"
+        this_run = ((f"{_count(written)} new from {n} articles" if written else f"{n} articles processed")
+                    if n else "nothing new")
         if gone:
             this_run += f", rows of {gone} articles removed"
         label_ = f"{short} " if meta.get("_several") else ""
@@ -506,7 +507,7 @@ def label(step: Step, labels: dict[str, str] | None = None) -> str:
 
 
 # INFO messages that are not progress (dagster-dbt's notes on its own invocation)
-QUIET = re.compile(r"\s*(A dbt subsetted execution|Running dbt command|Finished dbt command|Copying `|"
+QUIET = re.compile(r"\s*(A dbt subsetted execution|Overriding default `DBT_|Running dbt command|Finished dbt command|Copying `|"
                    r"Artifacts? (?:saved|written)|Dbt CLI process)")
 DBT_PROGRESS = re.compile(r"^(?:\d\d:\d\d:\d\d\s+)?(\d+) of (\d+) (START|OK|PASS|ERROR|FAIL|WARN|SKIP)\b", re.M)
 
@@ -585,6 +586,8 @@ class Monitor(threading.Thread):
         step = self.step(key)
         if kind == "STEP_START":
             step.status, step.started = "running", entry.timestamp
+            self.read_dbt_progress(time.time())  # what an earlier dbt step printed is not this one's
+            self.dbt_progress = None
             step.last_line = entry.timestamp
         elif kind == "ASSET_MATERIALIZATION":
             mat = data.materialization
