@@ -41,16 +41,29 @@ class PipelineDuckDB(dg.ConfigurableResource):
     dbt subprocess can take the single writer lock as soon as Python is done."""
 
     path: str
+    lock_wait_seconds: float = 0.0
+    """How long to wait for the file's lock when another process holds it. 0 (the default) fails
+    at once with the message of `locked_error`. Set it when the steps of one run go to several
+    processes (the multiprocess executor): each step's connections are short, so the others
+    wait a moment for the lock while the CPU work runs in parallel; DuckDB's one-writer rule holds."""
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        import time
         from pathlib import Path
 
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(self.path, read_only=read_only, config=DUCKDB_CONFIG)
-        except duckdb.IOException as exc:
-            raise locked_error(self.path, exc) from None
+        deadline = time.monotonic() + self.lock_wait_seconds
+        pause = 0.02
+        while True:
+            try:
+                con = duckdb.connect(self.path, read_only=read_only, config=DUCKDB_CONFIG)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise locked_error(self.path, exc) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.25)
         try:
             yield con
         finally:
