@@ -16,6 +16,8 @@ import pytest
 from console_support import make_env, published_tables, run_build
 from support import BINARY_BYTES, BINARY_FILE, EMPTY_FILE, SEEDS_DIR
 
+pytestmark = pytest.mark.integration  # two whole builds
+
 # the steps of build_warehouse that are not dbt (dbt is one step, or one per layer of Python assets)
 STEPS = ("actor_gazetteer", "ingest_documents", "normalize", "actor_mentions", "statistics", "date_mentions",
          "sentences", "claims", "extract_events", "published_warehouse", "dashboard")

@@ -34,6 +34,8 @@ import pytest
 from console_support import BUILD_TIMEOUT, Finished, make_env, marts_differences, run_build, sha256, start_build
 from support import SEEDS_DIR
 
+pytestmark = pytest.mark.integration  # one whole build, three killed, one more whole
+
 EXTRACTION_STEPS = ("actor_mentions", "statistics", "date_mentions", "sentences", "claims", "extract_events")
 EVENT = re.compile(r" - (\S+) - (STEP_START|STEP_SUCCESS|STEP_FAILURE) - ")
 DBT_WROTE = re.compile(r"^(?:\d\d:\d\d:\d\d\s+)?\d+ of \d+ OK created ", re.M)
