@@ -2,9 +2,9 @@
 a console a person reads (`python3 tasks.py build` calls it).
 
 The console gets one line per step (asset, multi-asset or asset check: what it wrote, its
-quarantine by reason, its checks, its seconds), a start line and progress lines for a step that
-runs longer than a few seconds (its own INFO log messages and, for dbt, models and tests done),
-then the published marts with their row counts, the quarantined files with their reasons, and
+quarantine by reason, what was new this run, its checks, its seconds), a start line and progress
+lines for a step that runs longer than ten seconds (its own INFO log messages and, for dbt, models
+and tests done), then the published marts with their row counts, the quarantined files with their reasons, and
 where the full log is. Everything else (every Dagster event at DEBUG, dbt's output, warnings,
 tracebacks) goes to that log file: `BUILD_LOG_DIR`, default `logs/` beside the pipeline database
 (data/logs/build-<timestamp>.log); the newest KEEP_LOGS are kept. A failed step prints its error
@@ -21,9 +21,15 @@ How it runs:
   same pipeline database exclude each other with an flock on `<DUCKDB_PATH>.build.lock`, which the
   OS releases when a build dies, however it dies.
 - A build that died (kill -9, out of memory, power loss) leaves its run STARTED in the instance
-  and its PID in the lock file: the next build finds that process gone, marks the run failed and
-  says so in one line, then runs. (Run monitoring cannot do this for runs of the default run
-  launcher: it has no way to check their process.)
+  and its PID in the lock file: the next build finds that process gone, marks the run failed,
+  stops the processes the dead build left running (a dbt that would keep writing the pipeline
+  database: they carry the run's id in their environment, GEO_WAREHOUSE_BUILD_RUN), removes the
+  unfinished snapshot it left beside the published file, says so in one line, then runs. (Run
+  monitoring cannot do this for runs of the default run launcher: it has no way to check their
+  process.) The published file is never touched by a build that dies: it is replaced only by
+  the rename of a finished snapshot (assets/warehouse.py), so it stays byte-identical.
+- `--full` passes run config ops.ingest_documents.config.full_refresh: the raw tables are
+  dropped and every file is read and every stage run again.
 """
 
 from __future__ import annotations
