@@ -124,3 +124,41 @@ def test_multiprocess_run_gives_the_raw_tables_of_an_in_process_run(tmp_path, mo
     assert diff["quarantined_documents"][0] == 2  # the copy and the empty file
     unequal = {table: d for table, d in diff.items() if d[1] or d[2]}
     assert not unequal, f"tables that differ (rows, only in-process, only multiprocess): {unequal}"
+
+
+def test_lock_wait_waits_for_another_process_then_fails_with_the_lock_message(tmp_path):
+    """What lets two step processes share the pipeline file: a connection that finds it locked
+    retries until lock_wait_seconds have passed, then fails as without waiting."""
+    import subprocess
+    import sys
+
+    from dagster_project.resources import PipelineDatabaseLocked, PipelineDuckDB
+
+    db = tmp_path / "p.duckdb"
+
+    def hold(seconds: float) -> subprocess.Popen:
+        holder = subprocess.Popen(
+            [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); "
+                                   f"time.sleep({seconds}); c.close()"], stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "ready"
+        return holder
+
+    holder = hold(1.5)
+    try:
+        started = time.monotonic()
+        with PipelineDuckDB(path=str(db), lock_wait_seconds=60).connect() as con:
+            assert con.execute("select 42").fetchone() == (42,)
+        assert time.monotonic() - started < 30
+    finally:
+        holder.kill()
+        holder.wait()
+    holder = hold(60)
+    try:
+        started = time.monotonic()
+        with pytest.raises(PipelineDatabaseLocked):
+            with PipelineDuckDB(path=str(db), lock_wait_seconds=0.5).connect():
+                pass
+        assert 0.5 <= time.monotonic() - started < 20
+    finally:
+        holder.kill()
+        holder.wait()
