@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -50,12 +49,6 @@ class BuildEnv:
 
 
 def make_env(root: Path, documents: Path) -> BuildEnv:
-    # dbt's parse cache, so that a build does not parse the project from scratch (a minute on a
-    # loaded machine): dagster-dbt copies it from DBT_TARGET_PATH into each invocation's folder
-    cache = REPO_ROOT / "dbt" / "target" / "partial_parse.msgpack"
-    if cache.is_file():
-        (root / "dbt_target").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cache, root / "dbt_target" / cache.name)
     home = root / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
