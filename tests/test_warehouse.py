@@ -641,7 +641,8 @@ def test_every_asset_shows_its_rows_columns_and_a_preview_in_the_ui(built_wareho
     for name in ("raw_documents", "normalized_documents", "statistics", "actor_mentions", "claims", "events"):
         meta = mats[name]
         assert meta["dagster/row_count"].value == query(db, f"select count(*) from raw.{name}")[0][0], name
-        assert meta["dagster/column_schema"].schema.columns, name
+        columns = meta["dagster/column_schema"].schema.columns
+        assert columns and all(c.description for c in columns), f"{name}: a column without its description"
         assert isinstance(meta["preview"], dg.MarkdownMetadataValue) and meta["preview"].value.startswith("| "), name
     assert "dagster/row_count" not in mats["published_warehouse"], "no sum over unrelated tables"
     assert mats["published_warehouse"]["tables"].value.records, "per-table counts as a table"

@@ -8,6 +8,7 @@ holds DuckDB's single writer lock while it runs, so the pipeline cannot read the
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import dagster as dg
@@ -36,9 +37,28 @@ def markdown_preview(columns: list[str], rows: list[tuple]) -> str:
     return "\n".join(lines)
 
 
-def relation_metadata(con: duck.DuckDBPyConnection, schema: str, name: str, count: bool = True) -> dict:
+@lru_cache(maxsize=1)
+def source_descriptions() -> dict[str, dict[str, str]]:
+    """table -> column -> description of the raw tables, from the dbt sources (_sources.yml,
+    through the manifest): the one place the raw tables' columns are documented."""
+    import json
+
+    from dagster_project.project import dbt_project
+
+    try:
+        manifest = json.loads(dbt_project().manifest_path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {node["name"]: {c: (v.get("description") or "").strip() for c, v in node.get("columns", {}).items()}
+            for node in manifest.get("sources", {}).values() if node.get("schema") == "raw"}
+
+
+def relation_metadata(con: duck.DuckDBPyConnection, schema: str, name: str, count: bool = True,
+                      descriptions: dict[str, str] | None = None) -> dict:
     """Row count (for a table; a view is not counted unless `count`), column schema and preview
-    of schema.name, read through `con`."""
+    of schema.name, read through `con`; a column without a comment takes its description from
+    `descriptions`."""
+    descriptions = descriptions or {}
     cols = con.execute(
         "select column_name, data_type, comment, is_nullable from duckdb_columns() "
         "where schema_name = ? and table_name = ? and database_name = current_database() order by column_index",
@@ -47,7 +67,7 @@ def relation_metadata(con: duck.DuckDBPyConnection, schema: str, name: str, coun
         return {}
     relation = f'"{schema}"."{name}"'
     schema_value = dg.TableSchema(columns=[
-        dg.TableColumn(name=c, type=t, description=d or None,
+        dg.TableColumn(name=c, type=t, description=d or descriptions.get(c) or None,
                        constraints=dg.TableColumnConstraints(nullable=bool(n)))
         for c, t, d, n in cols])
     meta: dict[str, Any] = {"dagster/column_schema": schema_value}
@@ -59,6 +79,6 @@ def relation_metadata(con: duck.DuckDBPyConnection, schema: str, name: str, coun
 
 
 def table_metadata(duckdb: PipelineDuckDB, table: str, schema: str = "raw") -> dict:
-    """relation_metadata of a table of the pipeline database."""
+    """relation_metadata of a table of the pipeline database, its columns described as in the dbt sources."""
     with duckdb.connect() as con:
-        return relation_metadata(con, schema, table)
+        return relation_metadata(con, schema, table, descriptions=source_descriptions().get(table, {}))
