@@ -99,8 +99,9 @@ def code_version(commit: str | None) -> dict:
     if commit:
         return {"commit": _git("rev-parse", commit), "commit_short": _git("rev-parse", "--short", commit),
                 "source": f"git archive {commit}", "uncommitted_pipeline_files": []}
-    dirty = [ln[3:] for ln in _git("status", "--porcelain", "--", "dagster_project", "dbt", "tasks.py",
-                                   "pyproject.toml", "requirements.lock").splitlines() if ln.strip()]
+    status = subprocess.run(["git", "status", "--porcelain", "--", "dagster_project", "dbt", "tasks.py", "pyproject.toml",
+                             "requirements.lock"], cwd=ROOT, capture_output=True, text=True).stdout
+    dirty = [ln[3:] for ln in status.splitlines() if ln.strip()]  # 'XY path': not stripped, X may be a space
     return {"commit": _git("rev-parse", "HEAD"), "commit_short": _git("rev-parse", "--short", "HEAD"),
             "source": f"working tree of {_git('rev-parse', '--abbrev-ref', 'HEAD')}", "uncommitted_pipeline_files": dirty}
 
