@@ -9,7 +9,9 @@ the new files (its ingest found exactly those new and the rest unchanged, read o
 no per-article stage processed more than their articles). No timing is compared with a fixed
 threshold: the machine is shared and noisy, the script prints PASS / BELOW itself.
 
-The collection is written under tmp_path (BENCH_CACHE_DIR), never into .bench/.
+The collection is written under tmp_path (BENCH_CACHE_DIR), never into .bench/. Two whole
+builds: 20 min on the shared 2-core machine at load 5-9 (2026-12-02), of which dbt is about 5 min
+per build whatever the size (docs/benchmark.md, pipeline benchmark).
 """
 
 from __future__ import annotations
