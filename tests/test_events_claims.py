@@ -171,40 +171,38 @@ def test_reporting_verbs(verb):
     assert r["claim_text"] == "the election had been rigged in three provinces"
 
 
-def test_clause_without_that():
-    r = one(run("Local officials say two explosions near the market have killed 14 people."), cue="say")
-    assert r["claimant_text"] == "Local officials"
-    assert r["claim_text"] == "two explosions near the market have killed 14 people"
+# Attributions read the same way: (id, sentence, cue, claimant as written, claim text or None to skip)
+ATTRIBUTIONS = [
+    pytest.param('Local officials say two explosions near the market have killed 14 people.',
+                 'say', 'Local officials', 'two explosions near the market have killed 14 people', id='clause_without_that'),
+    pytest.param('The convoy was hit by a roadside bomb near the border, killing four soldiers, military sources said.',
+                 'said', 'military sources', 'The convoy was hit by a roadside bomb near the border, killing four soldiers', id='sentence_final_attribution'),
+    pytest.param('"The shelling has not stopped since dawn," said Omar Haddad, a nurse at the clinic.',
+                 'said', 'Omar Haddad', None, id='inverted_attribution_drops_the_descriptive_appositive'),
+    pytest.param('Hugh Hill, a doctor at the district hospital, said 40 people had been treated for burns.',
+                 'said', 'Hugh Hill', '40 people had been treated for burns', id='appositive_speaker'),
+    pytest.param('The umbrella group, Jamaat Nusrat, denied the allegations.',
+                 'denied', 'The umbrella group, Jamaat Nusrat', None, id='naming_appositive_is_kept'),
+    pytest.param('A senior army officer, speaking on condition of anonymity, said the strike had killed a commander.',
+                 'said', 'A senior army officer', None, id='participial_appositive'),
+    pytest.param('The ministry announced a curfew, saying that armed men had been seen near the port.',
+                 'saying', 'The ministry', 'armed men had been seen near the port', id='participle_after_a_comma_shares_the_subject'),
+    pytest.param('As Irina Volkova, a researcher at the Moscow institute, noted in an interview, the ministry quietly backed the crackdown.',
+                 'noted', 'Irina Volkova', 'the ministry quietly backed the crackdown', id='as_speaker_noted'),
+    pytest.param('The rumour that the West created the militia is old, as officials in Tehran have claimed for years.',
+                 'have claimed', 'officials in Tehran', 'The rumour that the West created the militia is old', id='clause_before_as_x_claimed'),
+    pytest.param('The attackers, according to police, were armed with assault rifles.',
+                 'according to', 'police', 'The attackers, according to police, were armed with assault rifles', id='parenthetical_according_to_takes_the_clause'),
+]
 
 
-def test_sentence_final_attribution():
-    out = run("The convoy was hit by a roadside bomb near the border, killing four soldiers, military sources said.")
-    r = one(out, cue="said")
-    assert r["claimant_text"] == "military sources"
-    assert r["claim_text"] == "The convoy was hit by a roadside bomb near the border, killing four soldiers"
+@pytest.mark.parametrize(("text", "cue", "claimant", "claim"), ATTRIBUTIONS)
+def test_attribution(text, cue, claimant, claim):
+    r = one(run(text), cue=cue)
+    assert r["claimant_text"] == claimant
+    if claim is not None:
+        assert r["claim_text"] == claim
 
-
-def test_inverted_attribution_drops_the_descriptive_appositive():
-    r = one(run('"The shelling has not stopped since dawn," said Omar Haddad, a nurse at the clinic.'), cue="said")
-    assert r["claimant_text"] == "Omar Haddad"
-
-
-def test_appositive_speaker():
-    out = run("Hugh Hill, a doctor at the district hospital, said 40 people had been treated for burns.")
-    r = one(out, cue="said")
-    assert r["claimant_text"] == "Hugh Hill"
-    assert r["claim_text"] == "40 people had been treated for burns"
-
-
-def test_naming_appositive_is_kept():
-    r = one(run("The umbrella group, Jamaat Nusrat, denied the allegations."), cue="denied")
-    assert r["claimant_text"] == "The umbrella group, Jamaat Nusrat"
-
-
-def test_participial_appositive():
-    out = run("A senior army officer, speaking on condition of anonymity, said the strike had killed a commander.")
-    r = one(out, cue="said")
-    assert r["claimant_text"] == "A senior army officer"
 
 
 def test_relative_pronoun_speaker_is_its_antecedent():
@@ -221,12 +219,6 @@ def test_coordinated_verbs_share_the_subject():
     assert said["claim_text"] == "its fighters had seized 20 rifles"
     assert one(out, claim_type="responsibility_claim")["claimant_text"] == "The rebel command"
 
-
-def test_participle_after_a_comma_shares_the_subject():
-    out = run("The ministry announced a curfew, saying that armed men had been seen near the port.")
-    r = one(out, cue="saying")
-    assert r["claimant_text"] == "The ministry"
-    assert r["claim_text"] == "armed men had been seen near the port"
 
 
 def test_two_speakers_in_one_sentence():
@@ -250,20 +242,6 @@ def test_accusation_and_blame():
     r = one(out, cue="blamed")
     assert r["claim_text"] == "a local gang for the arson attack" and r["claim_type"] == "indirect"
 
-
-def test_as_speaker_noted():
-    out = run("As Irina Volkova, a researcher at the Moscow institute, noted in an interview, "
-              "the ministry quietly backed the crackdown.")
-    r = one(out, cue="noted")
-    assert r["claimant_text"] == "Irina Volkova"
-    assert r["claim_text"] == "the ministry quietly backed the crackdown"
-
-
-def test_clause_before_as_x_claimed():
-    out = run("The rumour that the West created the militia is old, as officials in Tehran have claimed for years.")
-    r = one(out, cue="have claimed")
-    assert r["claimant_text"] == "officials in Tehran"
-    assert r["claim_text"] == "The rumour that the West created the militia is old"
 
 
 def test_report_documented_then_block_quote():
@@ -319,11 +297,6 @@ def test_per_and_citing():
     assert r["claim_text"] == "The commander was killed in the raid"
     assert one(out, cue="reported")["claimant_text"] == "the agency"
 
-
-def test_parenthetical_according_to_takes_the_clause():
-    r = one(run("The attackers, according to police, were armed with assault rifles."), cue="according to")
-    assert r["claimant_text"] == "police"
-    assert r["claim_text"] == "The attackers, according to police, were armed with assault rifles"
 
 
 def test_per_cent_is_not_a_source():

@@ -29,11 +29,13 @@ collection and a crash loses at most the batch in flight.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import polars as pl
 
 from dagster_project.documents.ingest import Entry
+
+T = TypeVar("T")
 
 INDEX_SCHEMA = {
     "source_file": pl.String,
@@ -117,19 +119,26 @@ def index_rows(entries: Sequence[Entry], raw: pl.DataFrame, quarantined: pl.Data
     return pl.DataFrame(rows, schema=INDEX_SCHEMA)
 
 
-def entry_batches(entries: Sequence[Entry], max_bytes: int) -> Iterator[list[Entry]]:
-    """Consecutive runs of entries holding at most `max_bytes` of files (at least one entry)."""
-    batch: list[Entry] = []
+def _runs(items: Iterable[T], size_of: Callable[[T], int], max_bytes: int, max_rows: int | None = None
+          ) -> Iterator[list[T]]:
+    """Consecutive runs of `items` of at most `max_bytes` (by `size_of`) and `max_rows` items;
+    an item larger than `max_bytes` is a run of its own."""
+    batch: list[T] = []
     size = 0
-    for e in entries:
-        n = e.size or 0
-        if batch and size + n > max_bytes:
+    for item in items:
+        n = size_of(item)
+        if batch and (size + n > max_bytes or (max_rows is not None and len(batch) >= max_rows)):
             yield batch
             batch, size = [], 0
-        batch.append(e)
+        batch.append(item)
         size += n
     if batch:
         yield batch
+
+
+def entry_batches(entries: Sequence[Entry], max_bytes: int) -> Iterator[list[Entry]]:
+    """Consecutive runs of entries holding at most `max_bytes` of files (at least one entry)."""
+    return _runs(entries, lambda e: e.size or 0, max_bytes)
 
 
 @dataclass
@@ -148,14 +157,5 @@ def plan_keys(wanted: Iterable[str], done: Iterable[str]) -> KeyPlan:
 def batches(keys: Sequence[str], sizes: dict[str, int] | None, max_bytes: int, max_rows: int = 20_000
             ) -> Iterator[list[str]]:
     """Consecutive runs of `keys` of at most `max_bytes` (by `sizes`) and `max_rows` keys."""
-    batch: list[str] = []
-    size = 0
-    for k in keys:
-        n = (sizes or {}).get(k, 0)
-        if batch and (size + n > max_bytes or len(batch) >= max_rows):
-            yield batch
-            batch, size = [], 0
-        batch.append(k)
-        size += n
-    if batch:
-        yield batch
+    sizes = sizes or {}
+    return _runs(keys, lambda k: sizes.get(k, 0), max_bytes, max_rows)

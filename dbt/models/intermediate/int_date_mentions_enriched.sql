@@ -12,17 +12,10 @@ documents as (
 
 ),
 
--- sentences of an article do not overlap (assert_dim_sentence_spans_do_not_overlap), so the
--- range join finds at most one sentence per fact: the one whose span holds its char_start
+-- the sentence holding each fact (macros/sentence_of.sql)
 sentences as (
 
-    select
-        sentence_id,
-        document_id,
-        char_start,
-        char_end
-
-    from {{ ref('stg_sentences') }}
+    {{ sentence_spans() }}
 
 ),
 
@@ -47,10 +40,7 @@ enriched as (
     left join documents
         on date_mentions.document_id = documents.document_id
     left join sentences
-        on
-            date_mentions.document_id = sentences.document_id
-            and date_mentions.char_start >= sentences.char_start
-            and date_mentions.char_start < sentences.char_end
+        on {{ holds_char_start('date_mentions') }}
 
 )
 

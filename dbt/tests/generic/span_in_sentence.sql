@@ -30,13 +30,7 @@ facts as (
 
 sentences as (
 
-    select
-        sentence_id,
-        document_id,
-        char_start,
-        char_end
-
-    from {{ ref('stg_sentences') }}
+    {{ sentence_spans() }}
 
 ),
 
