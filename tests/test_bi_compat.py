@@ -326,12 +326,26 @@ def test_superset_sqlalchemy_duckdb_engine_reflects_the_marts_during_a_rebuild(b
     assert reflection["default_tables"]["ok"] == sorted(schema)  # a client that lists only the default schema
     for table, declared in schema.items():
         got = reflection["relations"][table]
-        assert got["comment"] == {"ok": {"text": declared["comment"]}}
-        columns = got["columns"]["ok"]
-        assert [(c["name"], c["nullable"], c["comment"]) for c in columns] == [
-            (n, nullable, comment) for n, _, nullable, comment in declared["columns"]]
+        columns = assert_reflects_comments_and_columns(got, declared)
         null_typed = {c["name"] for c in columns if c["type"] == "NullType()"}
         assert null_typed == {n for n, dtype, _, _ in declared["columns"] if any(m in dtype for m in NESTED)}, table
+
+
+def assert_reflects_comments_and_columns(got: dict, declared: dict) -> list[dict]:
+    """A client's reflection of one table has the file's table comment and its columns in order,
+    with their nullability and comments; returns the reflected columns."""
+    assert got["comment"] == {"ok": {"text": declared["comment"]}}
+    columns = got["columns"]["ok"]
+    assert [(c["name"], c["nullable"], c["comment"]) for c in columns] == [
+        (n, nullable, comment) for n, _, nullable, comment in declared["columns"]]
+    return columns
+
+
+def assert_reflects_keys(got: dict, declared: dict, table: str) -> None:
+    """A client's reflection of one table has the file's primary key and foreign keys."""
+    assert got["pk"]["ok"]["constrained_columns"] == declared["pk"], table
+    assert {(fk["constrained_columns"][0], fk["referred_table"], fk["referred_columns"][0])
+            for fk in got["fks"]["ok"]} == declared["fks"], table
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -341,10 +355,7 @@ def test_superset_sqlalchemy_duckdb_engine_reflects_the_keys(rebuilt_warehouse, 
     reflection = client_report(rebuilt_warehouse, "superset")["ready"]["reflection"]
     schema = file_schema(built_warehouse.snapshot)
     for table, declared in schema.items():
-        got = reflection["relations"][table]
-        assert got["pk"]["ok"]["constrained_columns"] == declared["pk"], table
-        assert {(fk["constrained_columns"][0], fk["referred_table"], fk["referred_columns"][0])
-                for fk in got["fks"]["ok"]} == declared["fks"], table
+        assert_reflects_keys(reflection["relations"][table], declared, table)
 
 
 def test_sqlalchemy_2_duckdb_sqlalchemy_reflects_columns_types_and_keys_during_a_rebuild(built_warehouse,
@@ -360,14 +371,9 @@ def test_sqlalchemy_2_duckdb_sqlalchemy_reflects_columns_types_and_keys_during_a
     assert reflection["default_views"]["ok"] == sorted(schema)
     for table, declared in schema.items():
         got = reflection["relations"][table]
-        assert got["comment"] == {"ok": {"text": declared["comment"]}}
-        columns = got["columns"]["ok"]
-        assert [(c["name"], c["nullable"], c["comment"]) for c in columns] == [
-            (n, nullable, comment) for n, _, nullable, comment in declared["columns"]]
+        columns = assert_reflects_comments_and_columns(got, declared)
         assert [c["name"] for c in columns if "NullType" in c["type"]] == [], table
-        assert got["pk"]["ok"]["constrained_columns"] == declared["pk"], table
-        assert {(fk["constrained_columns"][0], fk["referred_table"], fk["referred_columns"][0])
-                for fk in got["fks"]["ok"]} == declared["fks"], table
+        assert_reflects_keys(got, declared, table)
     aliases = next(c for c in reflection["relations"]["dim_actor"]["columns"]["ok"] if c["name"] == "aliases")
     assert aliases["type"].startswith("ARRAY(")
 
