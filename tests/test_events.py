@@ -531,6 +531,49 @@ def test_undated_report_joins_a_dated_one_only_if_published_after_it(link_run):
     assert (e["event_date_start"], e["n_documents"], e["killed_best"]) == (date(2022, 9, 2), 2, 4)
 
 
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+COARSE_ARTICLES = [
+    # two attacks of one group in one city, on two days of May, and a report of "May" alone
+    article("c_day_a", "Al-Shabaab fighters attacked a hotel in Mogadishu on 3 May 2023."),
+    article("c_day_b", "Al-Shabaab fighters attacked a market in Mogadishu on 20 May 2023."),
+    article("c_month", "Al-Shabaab fighters attacked a police post in Mogadishu in May 2023."),
+    # a withdrawal reported with its month, and with its year only
+    article("c_withdraw_month", "Russia withdrew its troops from Syria in August 2019."),
+    article("c_withdraw_year", "Russia withdrew its troops from Syria in 2019."),
+    # a bombing in each month of 2022, somewhere in one country, and one "in 2022"
+    *[article(f"c_vague_{m}", f"A bomb exploded in Iraq in {month} 2022.") for m, month in enumerate(MONTHS)],
+    article("c_vague_year", "A bomb exploded in Iraq in 2022."),
+]
+
+
+@pytest.fixture(scope="module")
+def coarse_run():
+    return run_chain(COARSE_ARTICLES)
+
+
+def test_a_month_report_joins_one_of_the_events_of_its_month_never_two(coarse_run):
+    a, b, month = one(coarse_run, "c_day_a"), one(coarse_run, "c_day_b"), one(coarse_run, "c_month")
+    assert (a["date_precision"], month["date_precision"]) == ("day", "month")
+    assert a["event_key"] != b["event_key"]
+    assert month["event_key"] in (a["event_key"], b["event_key"])
+
+
+def test_a_month_report_joins_the_report_of_its_year(coarse_run):
+    month, year = one(coarse_run, "c_withdraw_month"), one(coarse_run, "c_withdraw_year")
+    assert (month["event_type"], month["date_precision"], year["date_precision"]) == ("withdrawal", "month", "year")
+    assert month["event_key"] == year["event_key"]
+
+
+def test_a_year_report_does_not_chain_the_reports_of_its_months(coarse_run):
+    """Before, every report of 2022 in Iraq was compatible with "in 2022", so the thirteen
+    bombings were one event (and a collection's coarse reports made a quadratic number of
+    pairs); with no place or group of their own, they are thirteen."""
+    found = [one(coarse_run, f"c_vague_{m}") for m in range(12)] + [one(coarse_run, "c_vague_year")]
+    assert {r["country_code"] for r in found} == {"IRQ"}
+    assert len({r["event_key"] for r in found}) == 13
+
+
 # --- dates ---------------------------------------------------------------------------------------
 
 DATE_ARTICLES = [
