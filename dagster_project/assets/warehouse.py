@@ -103,7 +103,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     persist_docs writes as comments), a preview and, for tables, its row count. dbt holds the
     pipeline database's single writer lock while it runs, so these are read once it has finished:
     the step's events are held until then (dbt's own progress goes to the log as it runs)."""
-    invocation = dbt.cli(["build"], context=context)
+    invocation = dbt.cli(dbt_build_args(), context=context)
     held, error = [], None
     try:
         for event in invocation.stream():
@@ -114,6 +114,39 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     prune_dbt_runs(invocation.target_path)
     if error is not None:
         raise error
+
+
+def dbt_build_args() -> list[str]:
+    """`dbt build` with what the incremental marts need (dbt/macros/incremental_documents.sql):
+    a checksum of the project's macros (dbt's graph has none of their code, and an edited macro
+    must redo every article), and `--full-refresh` when the run's ingest was a full refresh
+    (`build --full`), so that the marts are rebuilt whole as the raw tables were."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    macros = Path(dbt_project().project_dir) / "macros"
+    digest = hashlib.md5()
+    for path in sorted(macros.rglob("*.sql")):
+        digest.update(path.relative_to(macros).as_posix().encode() + b"\0" + path.read_bytes())
+    args = ["build", "--vars", json.dumps({"macros_checksum": digest.hexdigest()})]
+    if _last_ingest_was_full_refresh():
+        args.append("--full-refresh")
+    return args
+
+
+def _last_ingest_was_full_refresh() -> bool:
+    try:
+        con = duck.connect(str(pipeline_db_path()), read_only=True, config=DUCKDB_CONFIG)
+    except duck.Error:
+        return False
+    try:
+        row = con.execute("select full_refresh from raw.ingest_runs order by ingested_at desc limit 1").fetchone()
+    except duck.Error:  # no ingest history yet
+        return False
+    finally:
+        con.close()
+    return bool(row and row[0])
 
 
 def with_relation_metadata(events: list, manifest: Mapping[str, Any], context=None) -> list:

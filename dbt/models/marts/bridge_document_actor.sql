@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_documents() }}",
+    )
+}}
+
 with
 
 mentions as (
 
     select * from {{ ref('fct_actor_mention') }}
+    {{ only_changed_documents() }}
 
 ),
 

@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_documents() }}",
+    )
+}}
+
 with
 
 sentences as (
 
     select * from {{ ref('stg_sentences') }}
+    {{ only_changed_documents() }}
 
 ),
 

@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_documents() }}",
+    )
+}}
+
 with
 
 date_mentions as (
 
     select * from {{ ref('int_date_mentions_enriched') }}
+    {{ only_changed_documents() }}
 
 ),
 

@@ -1,0 +1,164 @@
+{#-
+    Incremental marts keyed on the article (issue 9): a run rebuilds the rows of the articles
+    that are new, changed or gone, and nothing else; the tests of those marts read the same
+    rows.
+
+    State lives in the pipeline database's schema dbt_state (never published):
+    - current_documents: (document_id, fingerprint) of this run. The fingerprint covers what
+      the document-grain marts are made of: the normalized text, the article's metadata, the
+      versions of the extraction stages that read it (their ledgers raw.done_*; a gazetteer
+      or stage change moves them), and the code of every model and (through the var
+      macros_checksum that the Dagster asset passes) every macro, so that an edited model
+      redoes every article.
+    - built_documents: the fingerprints the marts were last built from, written at the end of
+      a `dbt build` or `dbt run` in which every incremental model succeeded and nothing
+      failed (a failed run leaves it, so the next run redoes the same articles).
+    - changed_documents: the articles whose fingerprint differs from built_documents, and the
+      ones built before that are gone.
+
+    An incremental model filters its input with only_changed_documents() and deletes the rows
+    of changed_documents first (delete_changed_documents(), a pre-hook): an article whose new
+    version has no rows of that kind loses its old ones, an article that is gone leaves. The
+    first build, `dbt build --full-refresh` (what `python3 tasks.py build --full` runs) and a
+    missing table build the whole mart. During an incremental `dbt build`, the generic tests of
+    those marts read only the rows of changed_documents (get_where_subquery below): the rows
+    this run wrote. Singular tests (dbt/tests/) still read whole tables.
+-#}
+
+{% macro changed_documents() %}{{ return(target.database ~ '.dbt_state.changed_documents') }}{% endmacro %}
+
+{% macro document_fingerprints() %}
+with
+
+ledgers as (
+
+    {% for stage in ['sentences', 'actor_mentions', 'statistics', 'date_mentions'] %}
+    select document_id, '{{ stage }}' as stage, version from raw.done_{{ stage }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+versions as (
+
+    select
+        document_id,
+        string_agg(stage || '=' || version, ',' order by stage) as stage_versions
+
+    from ledgers
+    group by document_id
+
+)
+
+select
+    documents.document_id,
+    md5(concat_ws(
+        '|',
+        md5(documents.body_text),
+        documents.title,
+        documents.published_date::varchar,
+        documents.source_file,
+        documents.article_index::varchar,
+        coalesce(versions.stage_versions, ''),
+        '{{ project_code_checksum() }}'
+    )) as fingerprint
+
+from raw.normalized_documents as documents
+left join versions
+    on documents.document_id = versions.document_id
+{% endmacro %}
+
+{% macro project_code_checksum() %}
+    {%- set parts = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
+            {%- do parts.append(node.unique_id ~ ':' ~ node.checksum.checksum) -%}
+        {%- endfor -%}
+        {#- macros are not in the graph: the Dagster asset passes a checksum of dbt/macros -#}
+        {%- do parts.append('macros:' ~ var('macros_checksum', '')) -%}
+    {%- endif -%}
+    {{- return(local_md5(parts | sort | join(','))) -}}
+{% endmacro %}
+
+{# on-run-start: what this run has to rebuild #}
+{% macro prepare_changed_documents() %}
+    {%- if execute and flags.WHICH in ('build', 'run') -%}
+        {%- set state = target.database ~ '.dbt_state' -%}
+        create schema if not exists {{ state }};
+        create table if not exists {{ state }}.built_documents (document_id varchar, fingerprint varchar);
+        create or replace table {{ state }}.current_documents as {{ document_fingerprints() }};
+        create or replace table {{ state }}.changed_documents as
+        select current_documents.document_id
+        from {{ state }}.current_documents as current_documents
+        where not exists (
+            select 1 from {{ state }}.built_documents as built_documents
+            where built_documents.document_id = current_documents.document_id
+                and built_documents.fingerprint = current_documents.fingerprint
+        )
+        union
+        select built_documents.document_id
+        from {{ state }}.built_documents as built_documents
+        where not exists (
+            select 1 from {{ state }}.current_documents as current_documents
+            where current_documents.document_id = built_documents.document_id
+        );
+    {%- endif -%}
+{% endmacro %}
+
+{# on-run-end: the marts now hold this run's articles, unless something failed #}
+{% macro record_built_documents(results) %}
+    {%- if execute and flags.WHICH in ('build', 'run') -%}
+        {%- set incremental = [] -%}
+        {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.materialized == 'incremental' -%}
+            {%- do incremental.append(node.unique_id) -%}
+        {%- endfor -%}
+        {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'skipped', 'runtime error']) | list -%}
+        {%- set built = results | selectattr('status', 'equalto', 'success')
+                                | selectattr('node.unique_id', 'in', incremental) | list -%}
+        {%- if not failed and built | length == incremental | length -%}
+            create or replace table {{ target.database }}.dbt_state.built_documents as
+            select document_id, fingerprint from {{ target.database }}.dbt_state.current_documents;
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+{# the where clause of an incremental model's input #}
+{% macro only_changed_documents(column='document_id') %}
+    {%- if is_incremental() -%}
+        where {{ column }} in (select document_id from {{ changed_documents() }})
+    {%- endif -%}
+{% endmacro %}
+
+{# pre-hook of an incremental model #}
+{% macro delete_changed_documents() %}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where document_id in (select document_id from {{ changed_documents() }})
+    {%- endif -%}
+{% endmacro %}
+
+{# whether the tests on `relation` read only this run's rows #}
+{% macro reads_changed_documents_only(relation) %}
+    {%- if not execute or flags.WHICH != 'build' or flags.FULL_REFRESH -%}{{ return(false) }}{%- endif -%}
+    {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and node.config.materialized == 'incremental'
+        and (node.alias or node.name) == relation.identifier and node.schema == relation.schema -%}
+        {{ return(true) }}
+    {%- endfor -%}
+    {{ return(false) }}
+{% endmacro %}
+
+{# dbt's get_where_subquery (the relation a generic test reads), with the rows of this run's
+   articles only for the incremental marts during an incremental build #}
+{% macro get_where_subquery(relation) -%}
+    {%- set conditions = [] -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}{%- do conditions.append('(' ~ where ~ ')') -%}{%- endif -%}
+    {%- if reads_changed_documents_only(relation) -%}
+        {%- do conditions.append('document_id in (select document_id from ' ~ changed_documents() ~ ')') -%}
+    {%- endif -%}
+    {%- if conditions -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
