@@ -37,10 +37,10 @@ Two steps, both the way the reference datasets (UCDP, ACLED, GDELT's deduplicati
    type on different dates or in different places stay apart.
 
 Every join is blocked on equal keys (family and day; family, anchor and month; family, anchor
-and period), so the candidates grow with the collection, not with its square. On copies of the
-reports of 3,200 generated articles (years shifted per copy): 25,600 articles link in 5 s with
-0.9 GB of memory (the rule before this one, pairing coarse reports freely: 41 s, 7.1 GB) and
-102,400 in 20 s with 2.6 GB.
+and period), so the candidates grow with the collection, not with its square
+(scripts/bench_linking.py, docs/benchmark.md): 36,120 articles' reports link in 11 s with 1.2 GiB
+(the rule before this one, pairing coarse reports freely: 92 s, 8.0 GiB), 99,330 in 37 s with
+2.6 GiB.
 
 The clusters are the connected components of the compatible pairs (union-find); the event's
 key is derived from its earliest report, so it does not change when a later article joins.
