@@ -59,7 +59,10 @@ TAG_COMMAND = "geo_warehouse/command"
 ANNOUNCE_AFTER = 10.0
 PROGRESS_SECONDS = 30.0
 MESSAGE_EVERY = 10.0
-POLL_SECONDS = 0.25
+# how often the console reads the run's new events: each read opens the SQLite event log, and at
+# 0.25 s the polling took 8 % of a build's CPU (py-spy, docs/benchmark.md); a step's line comes
+# at most this late
+POLL_SECONDS = 1.0
 
 
 # ---------------------------------------------------------------------------

@@ -531,9 +531,16 @@ def test_undated_report_joins_a_dated_one_only_if_published_after_it(link_run):
     assert (e["event_date_start"], e["n_documents"], e["killed_best"]) == (date(2022, 9, 2), 2, 4)
 
 
+# --- dates ---------------------------------------------------------------------------------------
+
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
-COARSE_ARTICLES = [
+
+DATE_ARTICLES = [
+    article("d_month", "A suicide bomber attacked a mosque in Peshawar in September 2022."),
+    article("d_day", "A suicide bomber killed 30 worshippers at a mosque in Peshawar on 5 September 2022."),
+    article("d_12", "A bomb exploded in Mosul on 12 February 2023."),
+    article("d_13", "A bomb exploded in Mosul on 13 February 2023."),
     # two attacks of one group in one city, on two days of May, and a report of "May" alone
     article("c_day_a", "Al-Shabaab fighters attacked a hotel in Mogadishu on 3 May 2023."),
     article("c_day_b", "Al-Shabaab fighters attacked a market in Mogadishu on 20 May 2023."),
@@ -548,45 +555,30 @@ COARSE_ARTICLES = [
 
 
 @pytest.fixture(scope="module")
-def coarse_run():
-    return run_chain(COARSE_ARTICLES)
+def date_run():
+    return run_chain(DATE_ARTICLES)
 
 
-def test_a_month_report_joins_one_of_the_events_of_its_month_never_two(coarse_run):
-    a, b, month = one(coarse_run, "c_day_a"), one(coarse_run, "c_day_b"), one(coarse_run, "c_month")
+def test_a_month_report_joins_one_of_the_events_of_its_month_never_two(date_run):
+    a, b, month = one(date_run, "c_day_a"), one(date_run, "c_day_b"), one(date_run, "c_month")
     assert (a["date_precision"], month["date_precision"]) == ("day", "month")
     assert a["event_key"] != b["event_key"]
     assert month["event_key"] in (a["event_key"], b["event_key"])
 
 
-def test_a_month_report_joins_the_report_of_its_year(coarse_run):
-    month, year = one(coarse_run, "c_withdraw_month"), one(coarse_run, "c_withdraw_year")
+def test_a_month_report_joins_the_report_of_its_year(date_run):
+    month, year = one(date_run, "c_withdraw_month"), one(date_run, "c_withdraw_year")
     assert (month["event_type"], month["date_precision"], year["date_precision"]) == ("withdrawal", "month", "year")
     assert month["event_key"] == year["event_key"]
 
 
-def test_a_year_report_does_not_chain_the_reports_of_its_months(coarse_run):
+def test_a_year_report_does_not_chain_the_reports_of_its_months(date_run):
     """Before, every report of 2022 in Iraq was compatible with "in 2022", so the thirteen
     bombings were one event (and a collection's coarse reports made a quadratic number of
     pairs); with no place or group of their own, they are thirteen."""
-    found = [one(coarse_run, f"c_vague_{m}") for m in range(12)] + [one(coarse_run, "c_vague_year")]
+    found = [one(date_run, f"c_vague_{m}") for m in range(12)] + [one(date_run, "c_vague_year")]
     assert {r["country_code"] for r in found} == {"IRQ"}
     assert len({r["event_key"] for r in found}) == 13
-
-
-# --- dates ---------------------------------------------------------------------------------------
-
-DATE_ARTICLES = [
-    article("d_month", "A suicide bomber attacked a mosque in Peshawar in September 2022."),
-    article("d_day", "A suicide bomber killed 30 worshippers at a mosque in Peshawar on 5 September 2022."),
-    article("d_12", "A bomb exploded in Mosul on 12 February 2023."),
-    article("d_13", "A bomb exploded in Mosul on 13 February 2023."),
-]
-
-
-@pytest.fixture(scope="module")
-def date_run():
-    return run_chain(DATE_ARTICLES)
 
 
 def test_month_and_day_of_one_event_give_the_day(date_run):
