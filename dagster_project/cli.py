@@ -711,21 +711,6 @@ def dbt_error_lines(log_path: Path, limit: int = 4) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
-def published_counts(path: Path, schema: str = "marts") -> dict[str, int]:
-    import duckdb
-
-    from dagster_project.resources import DUCKDB_CONFIG
-
-    con = duckdb.connect(str(path), read_only=True, config=DUCKDB_CONFIG)
-    try:
-        names = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = current_database() and schema_name = ? "
-            "order by table_name", [schema]).fetchall()]
-        return {n: con.execute(f'select count(*) from {schema}."{n}"').fetchone()[0] for n in names}
-    finally:
-        con.close()
-
-
 def published_quarantine(path: Path) -> list[tuple[str, str, str]]:
     import duckdb
 
@@ -963,7 +948,9 @@ def summarize(console: Console, monitor: Monitor, result, warehouse: Path, log_p
         console(f"Full log: {log_path}")
         return 1
     try:
-        counts = published_counts(warehouse)
+        from dagster_project.assets.warehouse import mart_row_counts  # loaded with the definitions
+
+        counts = mart_row_counts(warehouse)
     except Exception as exc:  # noqa: BLE001 - report, never crash the summary
         counts = {}
         console(f"Cannot read the published warehouse back: {type(exc).__name__}: {exc}"[:300])

@@ -93,17 +93,6 @@ def run_build(env: BuildEnv, *args: str) -> Finished:
     return Finished(proc.returncode, out, err, time.time() - started)
 
 
-def published_tables(path: Path, schema: str = "marts") -> dict[str, int]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        names = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = current_database() and schema_name = ? "
-            "order by 1", [schema]).fetchall()]
-        return {n: con.execute(f'select count(*) from {schema}."{n}"').fetchone()[0] for n in names}
-    finally:
-        con.close()
-
-
 def marts_differences(a: Path, b: Path, schema: str = "marts") -> list[str]:
     """Every difference between the marts of two warehouse files: tables present in one only,
     columns that differ, and per table the rows of each not in the other (EXCEPT ALL, both ways),
