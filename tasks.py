@@ -28,22 +28,11 @@ PY = BIN / "python"
 LOCKS = {"base": ROOT / "requirements.lock", "bench": ROOT / "requirements-bench.lock"}
 
 
-# The instance settings of this project's DAGSTER_HOME:
-# - no telemetry (no network here);
-# - runs queue with a concurrency limit of one: DuckDB allows one writer, so a second launch
-#   waits instead of failing on the pipeline database's lock;
-# - run monitoring: a run whose process was killed is marked failed instead of staying STARTED.
-DAGSTER_YAML = """telemetry:
-  enabled: false
-concurrency:
-  runs:
-    max_concurrent_runs: 1
-run_monitoring:
-  enabled: true
-  start_timeout_seconds: 180
-  max_resume_run_attempts: 0
-  poll_interval_seconds: 30
-"""
+# The project's Dagster instance settings (queue of one run, run monitoring, no telemetry, the
+# event log's open connections) are in dagster_project/instance_settings.py, which needs nothing
+# but the standard library.
+sys.path.insert(0, str(ROOT))
+from dagster_project.instance_settings import ensure_dagster_yaml  # noqa: E402
 
 
 def run(*cmd: str | os.PathLike, env: dict | None = None) -> None:
@@ -74,10 +63,7 @@ def setup(*extras: str) -> None:
 def project_env() -> dict:
     env = dict(os.environ)
     env.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
-    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    conf = Path(env["DAGSTER_HOME"]) / "dagster.yaml"
-    if not conf.exists() or "max_concurrent_runs" not in conf.read_text():
-        conf.write_text(DAGSTER_YAML)
+    ensure_dagster_yaml(Path(env["DAGSTER_HOME"]))
     env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
     return env
 

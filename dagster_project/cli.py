@@ -785,10 +785,9 @@ def _ensure_dagster_home() -> Path:
     if not home:
         home = str(REPO_ROOT / ".dagster_home")
         os.environ["DAGSTER_HOME"] = home
-    Path(home).mkdir(parents=True, exist_ok=True)
-    conf = Path(home) / "dagster.yaml"
-    if not conf.exists():  # tasks.py writes the project's settings; without them, at least no telemetry
-        conf.write_text("telemetry:\n  enabled: false\n")
+    from dagster_project.instance_settings import ensure_dagster_yaml
+
+    ensure_dagster_yaml(Path(home))
     return Path(home)
 
 
