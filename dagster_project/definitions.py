@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from dagster_project.assets import dashboard, documents, events, extraction, warehouse
-from dagster_project.paths import dbt_executable, export_duckdb_path
-from dagster_project.project import dbt_project
-from dagster_project.resources import PipelineDuckDB
+from dagster_project.paths import export_duckdb_path
+from dagster_project.resources import PipelineDuckDB, dbt_resource
 from dagster_project.sensors import SCHEDULES, SENSORS
 
 defs = dg.Definitions(
@@ -17,7 +15,7 @@ defs = dg.Definitions(
                   warehouse.published_warehouse_reads_back_in_duckdb_1x],
     resources={
         "duckdb": PipelineDuckDB(path=str(export_duckdb_path())),
-        "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),
+        "dbt": dbt_resource(),
     },
     # DuckDB allows one writer process at a time: run steps in one process, in order.
     executor=dg.in_process_executor,

@@ -8,6 +8,7 @@ from typing import Iterator
 import dagster as dg
 import duckdb
 import polars as pl
+from dagster_dbt import DbtCliResource
 
 # No network at run time: never let DuckDB download an extension.
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -132,3 +133,22 @@ class PipelineDuckDB(dg.ConfigurableResource):
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
                             [schema, table]).fetchone()[0])
+
+
+class PipelineDbt(DbtCliResource):
+    """dagster-dbt's `DbtCliResource`, without the in-process dbt adapter it builds before every
+    `dbt build` (2-3 s of dbt's config and adapter loading, measured under py-spy). That adapter
+    serves only `.fetch_row_counts()` and `.fetch_column_metadata()`, which this project does not
+    call: dbt holds the pipeline database's single writer lock while it runs, so the row counts
+    and column schemas are read after it has finished (assets/warehouse.py,
+    `with_relation_metadata`)."""
+
+    def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 (the parent's signature)
+        return None
+
+
+def dbt_resource() -> PipelineDbt:
+    from dagster_project.paths import dbt_executable
+    from dagster_project.project import dbt_project
+
+    return PipelineDbt(project_dir=dbt_project(), dbt_executable=dbt_executable())

@@ -61,17 +61,13 @@ class Build:
 def _materialize_everything(pipeline_db: Path, run_config: dict | None = None):
     """Materialize all assets and asset checks of the code location, in process."""
     import dagster as dg
-    from dagster_dbt import DbtCliResource
-
     from dagster_project.definitions import defs
-    from dagster_project.paths import dbt_executable
-    from dagster_project.project import dbt_project
-    from dagster_project.resources import PipelineDuckDB
+    from dagster_project.resources import PipelineDuckDB, dbt_resource
 
     instance = dg.DagsterInstance.ephemeral(settings={"telemetry": {"enabled": False}})
     resources = {
         "duckdb": PipelineDuckDB(path=str(pipeline_db)),
-        "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable()),
+        "dbt": dbt_resource(),
     }
     return dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=resources,
                           run_config=run_config, raise_on_error=False)

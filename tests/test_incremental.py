@@ -24,7 +24,7 @@ import pytest
 from dagster_project.assets import documents as documents_assets
 from dagster_project.assets import stages
 from dagster_project.definitions import defs
-from dagster_project.resources import PipelineDuckDB
+from dagster_project.resources import PipelineDuckDB, dbt_resource
 from support import SEED_FILES, SEEDS_DIR
 
 PYTHON_GROUPS = ("documents", "extraction", "events")
@@ -36,18 +36,13 @@ OUTPUT_TABLES = ("raw_documents", "quarantined_documents", "normalized_documents
 
 
 def run_python_assets(db: Path, folder: Path, **config) -> dg.ExecuteInProcessResult:
-    from dagster_dbt import DbtCliResource
-
-    from dagster_project.paths import dbt_executable
-    from dagster_project.project import dbt_project
-
     instance = dg.DagsterInstance.ephemeral(settings={"telemetry": {"enabled": False}})
     ingest = {"documents_dir": str(folder), **config}
     return dg.materialize(
         [*defs.assets, *defs.asset_checks], instance=instance,
         selection=dg.AssetSelection.groups(*PYTHON_GROUPS).without_checks(),  # the dbt source tests aside
         resources={"duckdb": PipelineDuckDB(path=str(db)),  # dbt is not selected, but its op needs one
-                   "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())},
+                   "dbt": dbt_resource()},
         run_config={"ops": {"ingest_documents": {"config": ingest}}}, raise_on_error=False)
 
 

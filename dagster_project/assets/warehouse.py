@@ -12,7 +12,7 @@ import duckdb as duck
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from dagster_project.paths import duckdb_cli, pipeline_db_path, warehouse_path
-from dagster_project.project import dbt_project
+from dagster_project.project import dbt_project, dbt_vars
 from dagster_project.resources import DUCKDB_CONFIG
 
 # DuckDB 1.x clients (Evidence, duckdb-cli, most BI drivers) cannot open files written
@@ -118,18 +118,13 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 
 def dbt_build_args() -> list[str]:
     """`dbt build` with what the incremental marts need (dbt/macros/incremental_documents.sql):
-    a checksum of the project's macros (dbt's graph has none of their code, and an edited macro
-    must redo every article), and `--full-refresh` when the run's ingest was a full refresh
+    the project's vars (a checksum of its macros: dbt's graph has none of their code, and an
+    edited macro must redo every article; the manifest was parsed with the same vars, so the
+    partial parse is reused), and `--full-refresh` when the run's ingest was a full refresh
     (`build --full`), so that the marts are rebuilt whole as the raw tables were."""
-    import hashlib
     import json
-    from pathlib import Path
 
-    macros = Path(dbt_project().project_dir) / "macros"
-    digest = hashlib.md5()
-    for path in sorted(macros.rglob("*.sql")):
-        digest.update(path.relative_to(macros).as_posix().encode() + b"\0" + path.read_bytes())
-    args = ["build", "--vars", json.dumps({"macros_checksum": digest.hexdigest()})]
+    args = ["build", "--vars", json.dumps(dbt_vars())]
     if _last_ingest_was_full_refresh():
         args.append("--full-refresh")
     return args
