@@ -770,12 +770,14 @@ def _short(path: Path) -> str:
 
 def preflight() -> tuple[Path | None, str | None]:
     """The input folder, or the one-line reason the run cannot start (before loading anything)."""
+    from dagster_project.parallel import WorkersSettingError, worker_count
     from dagster_project.paths import DocumentsDirError, OutputPathError, check_output_paths, documents_dir
 
     try:
         folder = documents_dir()
         check_output_paths()
-    except (DocumentsDirError, OutputPathError) as exc:
+        worker_count()
+    except (DocumentsDirError, OutputPathError, WorkersSettingError) as exc:
         return None, str(exc)
     return folder, None
 

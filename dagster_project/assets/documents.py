@@ -18,6 +18,7 @@ from dagster_project.paths import (
     check_output_paths,
     documents_dir,
 )
+from dagster_project.parallel import WorkersSettingError, map_by_key, worker_count
 from dagster_project.resources import PipelineDuckDB
 from dagster_project.documents.incremental import (
     batches,
@@ -34,7 +35,7 @@ from dagster_project.documents.ingest import (
     ingest_folder,
     walk_folder,
 )
-from dagster_project.documents.normalize import line_keys, load_publisher_domains, normalize_documents
+from dagster_project.documents.normalize import combine_normalized, line_keys, load_publisher_domains, normalize_documents
 
 GROUP = "documents"
 
@@ -105,9 +106,10 @@ def ingest_documents(context: dg.AssetExecutionContext, config: IngestConfig, du
     files that are gone. Also appends to raw.ingest_runs (the folder read and the counts), which
     every_file_accounted_for checks against."""
     folder = input_folder(config)
-    try:  # before any work: where the run will write
+    try:  # before any work: where the run will write, and how many processes it may use
         check_output_paths()
-    except OutputPathError as exc:
+        worker_count()
+    except (OutputPathError, WorkersSettingError) as exc:
         raise dg.Failure(description=str(exc)) from None
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     try:
@@ -236,7 +238,11 @@ def normalize(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB):
             select key, count(*) as files_with_line from raw.file_line_keys
             where key in (select key from raw.file_line_keys where file_id in (select unnest(?)))
             group by key""", [batch])
-        result = normalize_documents(raw, domains, frequency)
+        # both cores: the files of a large batch are cut into runs normalized in worker processes
+        # (dagster_project/parallel.py; the line statistics come whole, so the result is the same)
+        result = map_by_key(normalize_documents, {"raw_documents": raw}, "file_id", main="raw_documents",
+                            weight="raw_text", shared={"publisher_domains": domains, "document_frequency": frequency},
+                            combine=combine_normalized)
         duckdb.apply(deletes={"normalized_documents": ("file_id", batch), "normalize_quarantine": ("file_id", batch)},
                      inserts={"normalized_documents": result.articles,
                               "normalize_quarantine": _rejected_rows(result.rejected, raw, now)})

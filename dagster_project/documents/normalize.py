@@ -58,6 +58,12 @@ class Normalized:
     rejected: pl.DataFrame
 
 
+def combine_normalized(parts: list[Normalized]) -> Normalized:
+    """The results of consecutive runs of files, as one (parallel.map_by_key)."""
+    return Normalized(articles=pl.concat([p.articles for p in parts], how="vertical_relaxed"),
+                      rejected=pl.concat([p.rejected for p in parts], how="vertical_relaxed"))
+
+
 def load_publisher_domains(path) -> dict[str, str]:
     """domain -> publisher name, from a CSV with columns domain, publisher."""
     df = pl.read_csv(path)
