@@ -460,7 +460,8 @@ def describe(step: Step, assets_of_step: int = 0) -> str:
             if isinstance(rows, int):
                 text = f"{text} {_count(rows)}" if text else f"{_count(rows)} rows"
             elif not text:
-                text = "done"
+                text = ("unchanged since the last publish, not written again" if meta.get("written") is False
+                        else "done")
             reasons = meta.get("reasons")
             if isinstance(reasons, dict) and reasons:
                 text += " (" + ", ".join(f"{r} {n}" for r, n in sorted(reasons.items())) + ")"
@@ -956,7 +957,10 @@ def summarize(console: Console, monitor: Monitor, result, warehouse: Path, log_p
         counts = {}
         console(f"Cannot read the published warehouse back: {type(exc).__name__}: {exc}"[:300])
     total = sum(counts.values())
-    console(f"Published {warehouse}: schema marts, {len(counts)} tables, {_count(total)} rows")
+    kept = any(meta.get("written") is False for step in monitor.steps.values()
+               for name, meta in step.materializations if name == "published_warehouse")
+    console(f"{'Unchanged' if kept else 'Published'} {warehouse}: schema marts, {len(counts)} tables, {_count(total)} rows"
+            + (" (the marts equal the last snapshot's: the file was not written again)" if kept else ""))
     for line in columns([(name, _count(n)) for name, n in counts.items()]):
         console(line)
     for line in what_was_new(monitor):

@@ -122,7 +122,7 @@ def test_log_file_holds_the_debug_events_and_dbt_output(first, console_env):
     assert "[console] Quarantined 2 of 7 files" in text
 
 
-def test_a_second_build_with_nothing_new_says_so(first, second):
+def test_a_second_build_with_nothing_new_says_so(first, second, console_env):
     print(second.stdout)
     assert len(second.lines) < MAX_LINES, second.stdout
     assert any(line.startswith("Nothing new: the 7 files are unchanged since the last build") for line in second.lines), \
@@ -133,4 +133,9 @@ def test_a_second_build_with_nothing_new_says_so(first, second):
     assert "(no file to normalize)" in steps["normalize"][0], steps["normalize"]
     for key in ("actor_mentions", "statistics", "date_mentions", "sentences", "claims"):
         assert "(nothing new)" in steps[key][0], steps[key]
+    # the marts equal the published snapshot's: the file is kept as it is, and the console says so
+    assert "unchanged since the last publish, not written again" in steps["published_warehouse"][0], \
+        steps["published_warehouse"]
+    assert any(line.startswith(f"Unchanged {console_env.warehouse}: schema marts, ") for line in second.lines), \
+        second.stdout
     assert second.log_path != first.log_path and second.log_path.is_file()

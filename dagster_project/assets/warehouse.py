@@ -582,6 +582,84 @@ def published_constraints(path: os.PathLike, schema: str = PUBLISHED_SCHEMA) -> 
     return out
 
 
+# ---------------------------------------------------------------------------
+# Publishing only what changed: a run whose marts equal the published snapshot's keeps the file
+# ---------------------------------------------------------------------------
+
+# Part of every fingerprint: bump it when publish_snapshot writes the file differently.
+PUBLISH_FORMAT = "marts+main-views+keys+comments/1"
+_STATE_SCHEMA = "publish_state"
+
+
+def snapshot_fingerprint(db: os.PathLike, keys: Mapping[str, TableKeys], schema: str = PUBLISHED_SCHEMA) -> str:
+    """What a snapshot published from `db` now would hold, as one checksum: the file format, the
+    keys, every table's and column's name, type and comment, and every table's rows (count and
+    an order-independent sum of row hashes). Reading it costs a scan of the marts, well under
+    the copy it can save (0.5 s against 11-13 s at 2,000 documents)."""
+    import hashlib
+
+    digest = hashlib.md5()
+    digest.update(f"{PUBLISH_FORMAT}\0{PUBLISHED_STORAGE_VERSION}\0{sorted(keys.items())!r}\0".encode())
+    with duck.connect(os.fspath(db), read_only=True, config=DUCKDB_CONFIG) as con:
+        for row in con.execute(
+                "select table_name, comment from duckdb_tables() where database_name = current_database() "
+                "and schema_name = ? order by 1", [schema]).fetchall():
+            digest.update(repr(row).encode())
+        for row in con.execute(
+                "select table_name, column_index, column_name, data_type, is_nullable, comment from duckdb_columns() "
+                "where database_name = current_database() and schema_name = ? order by 1, 2", [schema]).fetchall():
+            digest.update(repr(row).encode())
+        tables = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() and schema_name = ? "
+            "order by 1", [schema]).fetchall()]
+        for table in tables:
+            n, total = con.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) "
+                                   f"from {_ident(schema)}.{_ident(table)} as t").fetchone()
+            digest.update(f"{table}\0{n}\0{total}\0".encode())
+    return digest.hexdigest()
+
+
+def _file_stamp(path: os.PathLike) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def unchanged_since(db: os.PathLike, target: os.PathLike, fingerprint: str) -> str | None:
+    """When the last snapshot this pipeline database published to `target` had `fingerprint` and
+    the file there is still the one it wrote (same size and modification time, no write-ahead
+    log beside it): the time it was published. Else None: publish."""
+    stamp = _file_stamp(target)
+    if stamp is None or os.path.exists(os.fspath(target) + ".wal"):
+        return None
+    try:
+        with duck.connect(os.fspath(db), read_only=True, config=DUCKDB_CONFIG) as con:
+            row = con.execute(f"select fingerprint, size_bytes, mtime_ns, published_at::varchar "
+                              f"from {_STATE_SCHEMA}.snapshots where target = ?", [os.path.abspath(target)]).fetchone()
+    except duck.Error:  # no state yet
+        return None
+    if row is None or row[0] != fingerprint or (row[1], row[2]) != stamp:
+        return None
+    return row[3]
+
+
+def record_snapshot(db: os.PathLike, target: os.PathLike, fingerprint: str) -> None:
+    """Remember what was just published to `target` (schema publish_state of the pipeline
+    database, which is never published)."""
+    stamp = _file_stamp(target)
+    if stamp is None:
+        return
+    with duck.connect(os.fspath(db), config=DUCKDB_CONFIG) as con:
+        con.execute(f"create schema if not exists {_STATE_SCHEMA}")
+        con.execute(f"create table if not exists {_STATE_SCHEMA}.snapshots (target varchar primary key, "
+                    f"fingerprint varchar not null, size_bytes bigint not null, mtime_ns bigint not null, "
+                    f"published_at timestamp not null)")
+        con.execute(f"insert or replace into {_STATE_SCHEMA}.snapshots values (?, ?, ?, ?, now()::timestamp)",
+                    [os.path.abspath(target), fingerprint, *stamp])
+
+
 def _counts_table(counts: Mapping[str, int], keys: Mapping[str, TableKeys]) -> dg.TableMetadataValue:
     return dg.MetadataValue.table(
         records=[dg.TableRecord({"table": f"{PUBLISHED_SCHEMA}.{t}", "rows": n,
@@ -621,11 +699,21 @@ def published_warehouse(context: dg.AssetExecutionContext, config: PublishConfig
 
     keys = _manifest_keys()
     started = time.perf_counter()
-    counts = publish_snapshot(pipeline_db_path(), target, keys=keys, verify=verify if cli else None)
+    fingerprint = snapshot_fingerprint(pipeline_db_path(), keys)
+    unchanged = unchanged_since(pipeline_db_path(), target, fingerprint)
+    if unchanged is not None:
+        counts = mart_row_counts(target)
+        context.log.info(f"published_warehouse: the marts are unchanged since the snapshot of {unchanged}: "
+                         f"{target} is not written again")
+    else:
+        counts = publish_snapshot(pipeline_db_path(), target, keys=keys, verify=verify if cli else None)
+        record_snapshot(pipeline_db_path(), target, fingerprint)
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(target)),
         "storage_version": PUBLISHED_STORAGE_VERSION,
         "tables": _counts_table(counts, published_constraints(target)),
+        "written": unchanged is None,
+        "unchanged_since": unchanged or "",
         "publish_seconds": round(time.perf_counter() - started, 2),
         "read_back_with": cli_version(cli) if cli else "not read back: the DuckDB 1.x CLI (duckdb-cli) is not installed",
         "open_with": f"duckdb -readonly {target}",
