@@ -26,6 +26,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import polars as pl
@@ -129,8 +130,12 @@ def map_by_key(fn: Callable[..., Any], frames: Mapping[str, pl.DataFrame], key: 
         chunks.append({name: (base[start:end] if name == main else frame.filter(pl.col(key).is_in(keys.implode())))
                        for name, frame in frames.items()})
     pool = _pool(n)
-    futures = [pool.submit(_call, fn, chunk, shared) for chunk in chunks]
-    results = [f.result() for f in futures]
+    try:
+        futures = [pool.submit(_call, fn, chunk, shared) for chunk in chunks]
+        results = [f.result() for f in futures]
+    except BrokenProcessPool:  # a worker died (killed, out of memory): the next call starts new ones
+        shutdown()
+        raise
     return (combine or concat_outputs)(results)
 
 

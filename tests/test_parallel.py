@@ -70,3 +70,28 @@ def test_normalizing_in_two_processes_equals_one(monkeypatch):
     assert one.articles.height > raw.height and one.rejected.height >= 1
     assert_frame_equal(one.articles, two.articles)
     assert_frame_equal(one.rejected, two.rejected)
+
+
+def _die(**_):
+    import os
+
+    os._exit(3)
+
+
+def test_a_worker_that_dies_fails_the_call_and_the_next_call_gets_new_workers(monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
+    frame = pl.DataFrame({"file_id": ["a", "b", "c", "d"], "raw_text": ["x" * 10] * 4})
+    try:
+        with pytest.raises(BrokenProcessPool):
+            parallel.map_by_key(_die, {"rows": frame}, "file_id", main="rows", weight="raw_text", workers=2)
+        assert parallel._POOL is None
+        out = parallel.map_by_key(_count_rows, {"rows": frame}, "file_id", main="rows", weight="raw_text", workers=2)
+        assert out["n"].to_list() == [2, 2]  # two runs of two files, in order
+    finally:
+        parallel.shutdown()
+
+
+def _count_rows(rows: pl.DataFrame) -> pl.DataFrame:
+    return pl.DataFrame({"n": [rows.height]})
