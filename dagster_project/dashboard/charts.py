@@ -16,14 +16,13 @@ from typing import Any, Callable
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dagster_project.dashboard.queries import Result
+from dagster_project.dashboard.queries import MAX_ACTORS, ROWS_PER_POINT as ROWS_PER_FETCHED_PAIR, Result
 
 # The most rows the page holds behind one point, and in one table (each point keeps at least one
 # row); the rest are counted in the table, not listed.
 ROWS_PER_POINT = 200
 ROWS_PER_TABLE = 5000
 MAX_CLAIMANTS = 25       # claimants with the most claims; the others are one bar
-MAX_ACTORS = 20          # actors with the most shared events in the co-occurrence matrix
 MAX_TOLL_EVENTS = 30     # multi-source events on the toll chart (all of them are in its table)
 MONTHS_WHEN_SPAN_DAYS = 3 * 366  # events by month when their dates span at most this, else by year
 UNDATED = "undated"
@@ -399,12 +398,19 @@ def actors_together(result: Result) -> Chart:
     pair_events: dict[tuple[str, str], set[str]] = defaultdict(set)
     actor_events: dict[str, set[str]] = defaultdict(set)
     names: dict[str, str] = {}
+    rank: dict[str, int] = {}  # the query's rank over all actors (it fetches the pairs of the top ones only)
+    pair_total: dict[tuple[str, str], int] = {}  # the query's events per pair (it fetches the first ones only)
     for r in result.rows:
         pair_events[(r["actor_a"], r["actor_b"])].add(r["event_id"])
+        if r.get("pair_events") is not None:
+            pair_total[(r["actor_a"], r["actor_b"])] = r["pair_events"]
         for side in ("a", "b"):
             actor_events[r[f"actor_{side}"]].add(r["event_id"])
             names[r[f"actor_{side}"]] = r[f"actor_{side}_name"] or r[f"actor_{side}"]
-    top = sorted(actor_events, key=lambda a: (-len(actor_events[a]), names[a].casefold(), a))[:MAX_ACTORS]
+            if r.get(f"actor_{side}_rank") is not None:
+                rank[r[f"actor_{side}"]] = r[f"actor_{side}_rank"]
+    top = sorted(actor_events, key=lambda a: (rank.get(a, 0), -len(actor_events[a]), names[a].casefold(), a))[
+        :MAX_ACTORS]
     duplicates = Counter(names[a] for a in top)
     label = {a: names[a] if duplicates[names[a]] == 1 else f"{names[a]} ({a[:6]})" for a in top}
     index = {a: i for i, a in enumerate(top)}
@@ -416,7 +422,7 @@ def actors_together(result: Result) -> Chart:
         if a in index and b in index:
             key = keys((a, b), f"events with {label[a]} and {label[b]}")
             for i, j in ((index[a], index[b]), (index[b], index[a])):
-                z[i][j], cd[i][j] = len(evs), key
+                z[i][j], cd[i][j] = pair_total.get((a, b), len(evs)), key
             points += 1
     axis = [esc(label[a]) for a in top]
     fig = go.Figure()
@@ -440,16 +446,23 @@ def actors_together(result: Result) -> Chart:
             "event_type": r["event_type"], "date": r["event_date_start"], "place": r["location_text"],
             "description": r["description"], "sentence_text": r["sentence_text"], "source": source_label(r),
             "event_id": r["event_id"]}))
+    drill = table("Events shared by two actors", [
+        Column("actor_a", "actor (roles)"), Column("actor_b", "actor (roles)"), Column("event_type", "event"),
+        Column("date", "date"), Column("place", "place"), Column("description", "description", "long"), SENTENCE,
+        SOURCE, Column("event_id", "event_id")], rows, "No two actors share an event.")
+    if pair_total:  # rows the query did not fetch are omitted too
+        if ROWS_PER_POINT > ROWS_PER_FETCHED_PAIR:
+            raise ValueError("charts.ROWS_PER_POINT is over the rows the co-occurrence query fetches per pair")
+        kept = Counter(key for key, _ in drill.rows)
+        drill.omitted = {keys.keys[pair]: n - kept[keys.keys[pair]] for pair, n in pair_total.items()
+                         if pair in keys.keys and n > kept[keys.keys[pair]]}
     return Chart(
         "actors_together", "Actors that appear together in events",
         f"How many events each pair of actors shares (any roles: perpetrator, target, participant, mediator, host), "
         f"for the {MAX_ACTORS} actors that share the most events with others. Click a cell for those events, with "
         "the sentence of the first report of each.",
         fig,
-        [table("Events shared by two actors", [
-            Column("actor_a", "actor (roles)"), Column("actor_b", "actor (roles)"), Column("event_type", "event"),
-            Column("date", "date"), Column("place", "place"), Column("description", "description", "long"), SENTENCE,
-            SOURCE, Column("event_id", "event_id")], rows, "No two actors share an event.")],
+        [drill],
         keys.labels, points)
 
 

@@ -137,25 +137,60 @@ order by d.source_file, d.article_index, c.char_start
 """
 
 # Pairs of actors in the same event (each pair once, actor_a < actor_b by id), with the event.
+# The actors that share the most events with another actor (at most MAX_ACTORS, ranked in SQL:
+# by those events, then name, then id), and the events shared by two of them: for each pair its
+# number of events (pair_events) and its first ROWS_PER_POINT events, the most the page lists
+# behind one cell. All pairs of a 10,000-document warehouse are 1.4 million rows, which took 24 s
+# and 1.8 GB in Python for a chart that draws 20 actors; this stays bounded as the collection grows.
+MAX_ACTORS = 20
+ROWS_PER_POINT = 200
 CO_OCCURRENCE = f"""
 with roles as (
     select event_id, actor_id, string_agg(distinct role, ', ' order by role) as roles
     from {SCHEMA}.bridge_event_actor
     group by event_id, actor_id
+),
+pairs as (
+    select x.event_id, x.actor_id as actor_a, y.actor_id as actor_b
+    from roles x
+    join roles y on y.event_id = x.event_id and x.actor_id < y.actor_id
+),
+actor_events as (
+    select actor_id, count(distinct event_id) as shared_events
+    from (select event_id, actor_a as actor_id from pairs union all select event_id, actor_b from pairs)
+    group by actor_id
+),
+ranked as (
+    select
+        ae.actor_id,
+        row_number() over (
+            order by ae.shared_events desc, lower(coalesce(a.canonical_name, ae.actor_id)), ae.actor_id
+        ) as actor_rank
+    from actor_events ae
+    join {SCHEMA}.dim_actor a on a.actor_id = ae.actor_id
+),
+top_actors as (
+    select actor_id, actor_rank from ranked where actor_rank <= {MAX_ACTORS}
 )
 select
-    x.actor_id as actor_a, ax.canonical_name as actor_a_name, x.roles as actor_a_roles,
-    y.actor_id as actor_b, ay.canonical_name as actor_b_name, y.roles as actor_b_roles,
+    x.actor_id as actor_a, ax.canonical_name as actor_a_name, x.roles as actor_a_roles, ra.actor_rank as actor_a_rank,
+    y.actor_id as actor_b, ay.canonical_name as actor_b_name, y.roles as actor_b_roles, rb.actor_rank as actor_b_rank,
+    count(*) over (partition by x.actor_id, y.actor_id) as pair_events,
     e.event_id, e.event_type, e.event_date_start, e.location_text, e.description,
     d.source_file, d.article_index,
     s.sentence_text
 from roles x
+join top_actors ra on ra.actor_id = x.actor_id
 join roles y on y.event_id = x.event_id and x.actor_id < y.actor_id
+join top_actors rb on rb.actor_id = y.actor_id
 join {SCHEMA}.dim_actor ax on ax.actor_id = x.actor_id
 join {SCHEMA}.dim_actor ay on ay.actor_id = y.actor_id
 join {SCHEMA}.fct_event e on e.event_id = x.event_id
 left join {SCHEMA}.dim_document d on d.document_id = e.first_document_id
 left join {SCHEMA}.dim_sentence s on s.sentence_id = e.first_sentence_id
+qualify row_number() over (
+    partition by x.actor_id, y.actor_id order by e.event_date_start nulls last, e.event_id
+) <= {ROWS_PER_POINT}
 order by x.actor_id, y.actor_id, e.event_date_start nulls last, e.event_id
 """
 
