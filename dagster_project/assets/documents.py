@@ -19,6 +19,7 @@ from dagster_project.paths import (
     documents_dir,
 )
 from dagster_project.parallel import WorkersSettingError, map_by_key, worker_count
+from dagster_project.parallel import shutdown as shutdown_workers
 from dagster_project.resources import PipelineDuckDB
 from dagster_project.documents.incremental import (
     batches,
@@ -249,6 +250,8 @@ def normalize(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB):
         n_done += len(batch)
         if len(plan.add) > len(batch):
             context.log.info(f"normalize: {n_done} of {len(plan.add)} files")
+    # the workers' memory (about 300 MB each) goes back before the next stages run
+    shutdown_workers()
     # a file renamed (same text, another path) keeps its articles under its new name
     with duckdb.connect() as con:
         for table in ("normalized_documents", "normalize_quarantine"):
