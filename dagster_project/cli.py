@@ -461,7 +461,8 @@ def describe(step: Step, assets_of_step: int = 0) -> str:
                 text = f"{text} {_count(rows)}" if text else f"{_count(rows)} rows"
             elif not text:
                 text = ("unchanged since the last publish, not written again" if meta.get("written") is False
-                        else "done")
+                        else f"{_count(meta.get('rows_changed') or 0)} rows changed in a copy of the last snapshot"
+                        if meta.get("publish_mode") == "changes applied" else "done")
             reasons = meta.get("reasons")
             if isinstance(reasons, dict) and reasons:
                 text += " (" + ", ".join(f"{r} {n}" for r, n in sorted(reasons.items())) + ")"

@@ -1,0 +1,127 @@
+"""Publishing a change as a change (assets/warehouse.py publish_changes): the previous snapshot is
+copied and only the rows that differ are deleted, updated or inserted; the result holds exactly
+the rows a whole copy holds, DuckDB 1.4 reads it, and when the change cannot be applied the
+target is left as it was, with no temporary file, so the caller writes the file whole."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+import pytest
+
+from dagster_project.assets import warehouse as w
+from dagster_project.assets.warehouse import ForeignKey, TableKeys
+from support import duckdb_cli
+
+KEYS = {
+    "dim_document": TableKeys(primary_key=("document_id",)),
+    "fct_statistic": TableKeys(primary_key=("statistic_id",),
+                               foreign_keys=(ForeignKey(("document_id",), "dim_document", ("document_id",)),)),
+    "fct_claim": TableKeys(primary_key=("claim_id",),
+                           foreign_keys=(ForeignKey(("statistic_id",), "fct_statistic", ("statistic_id",)),)),
+    "loose": TableKeys(),
+}
+
+
+def make_source(path) -> None:
+    con = duckdb.connect(str(path))
+    con.execute("create schema marts")
+    con.execute("create table marts.dim_document as select 'doc' || i as document_id, 'title ' || i as title, "
+                "['a'] as tags from range(100) t(i)")
+    con.execute("create table marts.fct_statistic as select 's' || i as statistic_id, 'doc' || (i % 100) "
+                "as document_id, i as value, [i] as parts from range(1000) t(i)")
+    con.execute("create table marts.fct_claim as select 'c' || i as claim_id, 's' || i as statistic_id, "
+                "'said' as cue from range(500) t(i)")
+    con.execute("create table marts.loose as select i % 7 as k, 'x' as v from range(50) t(i)")
+    con.execute("comment on table marts.fct_statistic is 'One row per figure'")
+    con.close()
+
+
+def change_source(path) -> None:
+    con = duckdb.connect(str(path))
+    con.execute("delete from marts.fct_claim where statistic_id in "
+                "(select statistic_id from marts.fct_statistic where document_id = 'doc5')")
+    con.execute("delete from marts.fct_statistic where document_id = 'doc5'")
+    con.execute("delete from marts.dim_document where document_id = 'doc5'")            # gone
+    con.execute("update marts.dim_document set title = 'new' where document_id = 'doc7'")  # referenced: in place
+    con.execute("update marts.dim_document set tags = ['b'] where document_id = 'doc3'")    # nested: replaced
+    con.execute("update marts.fct_statistic set document_id = 'doc8' where statistic_id = 's9'")  # a key column
+    con.execute("update marts.fct_statistic set value = -1 where statistic_id = 's13'")   # updated, referenced
+    con.execute("update marts.fct_statistic set parts = [0, 1] where statistic_id = 's23'")  # nested, referenced
+    con.execute("insert into marts.dim_document values ('doc100', 't', ['c'])")
+    con.execute("insert into marts.fct_statistic values ('s1000', 'doc100', 3, [])")
+    con.execute("insert into marts.loose values (99, 'y')")
+    con.close()
+
+
+def rows(path, table):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return sorted(con.execute(f"select * from marts.{table}").fetchall(), key=repr)
+
+
+@pytest.fixture
+def published(tmp_path):
+    source, target = tmp_path / "pipeline.duckdb", tmp_path / "warehouse.duckdb"
+    make_source(source)
+    w.publish_snapshot(source, target, keys=KEYS)
+    change_source(source)
+    return source, target
+
+
+def test_changes_applied_to_a_copy_equal_a_whole_copy(published, tmp_path):
+    source, target = published
+    expected = w.fingerprints(source, KEYS)
+    applied = w.publish_changes(source, target, expected.tables, keys=KEYS)
+    whole = tmp_path / "whole.duckdb"
+    w.publish_snapshot(source, whole, keys=KEYS)
+    for table in KEYS:
+        assert rows(target, table) == rows(whole, table), table
+    assert w.fingerprints(target, KEYS).tables == w.fingerprints(whole, KEYS).tables == expected.tables
+    assert w.fingerprints(target, KEYS).layout == w.fingerprints(whole, KEYS).layout  # keys, comments, columns
+    assert w.published_constraints(target) == w.published_constraints(whole)
+    # only what differs was touched: doc3's nested change replaces it and, with it, its 10 figures
+    assert applied.updated["dim_document"] == 1 and applied.inserted["dim_document"] == 2
+    assert applied.deleted["dim_document"] == 2
+    # figures deleted: doc5's 10 (gone), doc3's 10 (their parent is replaced), s9 (a key column), s23
+    # (a nested column); s13 is updated in place
+    assert applied.deleted["fct_statistic"] == 10 + 10 + 1 + 1
+    assert applied.updated["fct_statistic"] == 1
+    assert applied.counts == {"dim_document": 100, "fct_claim": 495, "fct_statistic": 991, "loose": 51}
+    assert applied.rows_changed < 100
+    assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
+
+
+@pytest.mark.skipif(duckdb_cli() is None, reason="DuckDB 1.4 CLI (duckdb-cli==1.4.4.post2) not installed")
+def test_the_changed_file_stays_readable_by_duckdb_1x(published):
+    source, target = published
+    w.publish_changes(source, target, w.fingerprints(source, KEYS).tables, keys=KEYS)
+    assert w.cli_query(duckdb_cli(), target, "select count(*) as n from marts.fct_statistic") == [{"n": 991}]
+
+
+def test_too_many_changed_rows_leave_the_target_as_it_was(published, tmp_path):
+    source, target = published
+    before = target.read_bytes()
+    with pytest.raises(w.ChangesNotApplicable, match="rows differ"):
+        w.publish_changes(source, target, w.fingerprints(source, KEYS).tables, keys=KEYS, max_changed_rows=5)
+    assert target.read_bytes() == before
+    assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
+
+
+def test_a_change_duckdb_refuses_or_a_result_that_differs_is_not_published(published, tmp_path):
+    source, target = published
+    before = target.read_bytes()
+    con = duckdb.connect(str(source))
+    con.execute("insert into marts.fct_statistic values ('s2000', 'nowhere', 1, [])")  # breaks the foreign key
+    con.close()
+    with pytest.raises(w.ChangesNotApplicable, match="refused"):
+        w.publish_changes(source, target, w.fingerprints(source, KEYS).tables, keys=KEYS)
+    assert target.read_bytes() == before
+    wrong = dict(w.fingerprints(source, KEYS).tables, loose=(51, 0))
+    con = duckdb.connect(str(source))
+    con.execute("delete from marts.fct_statistic where statistic_id = 's2000'")
+    con.close()
+    with pytest.raises(w.ChangesNotApplicable, match="came out different"):
+        w.publish_changes(source, target, wrong, keys=KEYS)
+    assert target.read_bytes() == before
+    assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
