@@ -415,6 +415,19 @@ def create_table_sql(qualified: str, schema: str, columns: Sequence[tuple[str, s
 # ---------------------------------------------------------------------------
 
 
+def _discard(tmp: str) -> None:
+    if os.path.exists(tmp):
+        os.remove(tmp)
+
+
+def _swap_in(tmp: str, target: str) -> None:
+    """Move the finished `tmp` over `target`, first removing a write-ahead log a read-write client
+    left beside the target (DuckDB would replay it into the new file)."""
+    if os.path.exists(target + ".wal"):
+        os.remove(target + ".wal")
+    os.replace(tmp, target)
+
+
 def publish_snapshot(source: os.PathLike, target: os.PathLike, schema: str = PUBLISHED_SCHEMA,
                      keys: Mapping[str, TableKeys] | None = None,
                      verify: Callable[[str, dict[str, int]], None] | None = None) -> dict[str, int]:
@@ -477,12 +490,9 @@ def publish_snapshot(source: os.PathLike, target: os.PathLike, schema: str = PUB
             verify(tmp, dict(sorted(counts.items())))
     except BaseException:
         con.close()
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        _discard(tmp)
         raise
-    if os.path.exists(target + ".wal"):
-        os.remove(target + ".wal")
-    os.replace(tmp, target)
+    _swap_in(tmp, target)
     return dict(sorted(counts.items()))
 
 
@@ -815,12 +825,9 @@ def publish_changes(source: os.PathLike, target: os.PathLike, expected: Mapping[
             verify(tmp, dict(sorted(result.counts.items())))
     except BaseException:
         con.close()
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        _discard(tmp)
         raise
-    if os.path.exists(target + ".wal"):
-        os.remove(target + ".wal")
-    os.replace(tmp, target)
+    _swap_in(tmp, target)
     result.counts = dict(sorted(result.counts.items()))
     result.seconds = round(time.perf_counter() - started, 2)
     return result
