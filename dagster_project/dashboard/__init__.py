@@ -3,8 +3,8 @@
     from dagster_project.dashboard import build_dashboard
     build_dashboard("data/warehouse.duckdb", "data/dashboard.html")
 
-It opens the published snapshot read-only, runs the queries of `queries.py`, draws the five
-charts of `charts.py` with Plotly and writes one page (`page.py`) with plotly.js embedded, so it
+It opens the published snapshot read-only, runs the queries of `queries.py` (aggregates, and
+the rows behind each point capped in SQL), draws the five charts of `charts.py` with Plotly and writes one page (`page.py`) with plotly.js embedded, so it
 opens in a browser with no network. Every bar, marker or cell drills down to the rows behind it,
 with the sentence they came from. No Dagster import here: the asset is `assets/dashboard.py`.
 """
@@ -20,7 +20,7 @@ from dagster_project.dashboard import charts, queries
 from dagster_project.dashboard.page import render
 from dagster_project.dashboard.queries import DashboardError
 
-__all__ = ["build_dashboard", "dashboard_path", "DashboardError"]
+__all__ = ["build_dashboard", "build_charts", "dashboard_path", "DashboardError"]
 
 
 def build_dashboard(warehouse_path: str | os.PathLike, out_path: str | os.PathLike,
@@ -39,20 +39,10 @@ def build_dashboard(warehouse_path: str | os.PathLike, out_path: str | os.PathLi
     con = queries.connect(str(warehouse_path))
     try:
         queries.check_schema(con)
-        runs = queries.fetch(con, queries.RUNS)
-        figures = queries.fetch(con, queries.FIGURES)
-        quarantined = queries.fetch(con, queries.QUARANTINED)
-        built = [
-            charts.events_over_time(queries.fetch(con, queries.EVENTS)),
-            charts.tolls_by_source(queries.fetch(con, queries.TOLLS)),
-            charts.claims_by_claimant(queries.fetch(con, queries.CLAIMS)),
-            charts.actors_together(queries.fetch(con, queries.CO_OCCURRENCE)),
-            charts.figures_and_quarantine(runs, figures, quarantined, history),
-        ]
+        built, summaries = build_charts(con, history)
         summary = queries.summary(con)
     finally:
         con.close()
-    summaries = charts.run_summaries(runs, figures, quarantined)
     header = {
         "title": "geo-warehouse dashboard",
         "source": f"Built {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC from {warehouse_path} "
@@ -82,6 +72,33 @@ def build_dashboard(warehouse_path: str | os.PathLike, out_path: str | os.PathLi
         "runs": summaries,
         "bytes": out_path.stat().st_size,
     }
+
+
+def build_charts(con, history: list[dict[str, Any]] | None = None) -> tuple[list[charts.Chart], list[dict[str, Any]]]:
+    """The five charts of the warehouse open on `con`, and the run summaries of the file.
+
+    The aggregates each chart plots come from SQL, and so do the rows behind its points, capped
+    at charts.ROWS_PER_POINT per point and about charts.ROWS_PER_TABLE per table (read here, at
+    call time): what is fetched stays bounded however large the warehouse grows."""
+    caps = (charts.ROWS_PER_POINT, charts.ROWS_PER_TABLE)
+    runs = queries.fetch(con, queries.RUNS)
+    figure_counts = queries.fetch(con, queries.FIGURE_COUNTS)
+    quarantined = queries.fetch(con, queries.QUARANTINED)
+    toll_events = queries.fetch(con, queries.TOLL_EVENTS)
+    claimant_counts = queries.fetch(con, queries.CLAIMANT_COUNTS)
+    bars = charts.claimant_bars(claimant_counts)
+    built = [
+        charts.events_over_time(queries.fetch(con, queries.EVENT_COUNTS), queries.fetch(con, queries.event_rows(*caps))),
+        charts.tolls_by_source(toll_events, queries.fetch(con, queries.toll_rows(*caps),
+                                                          [charts.charted_toll_events(toll_events)])),
+        charts.claims_by_claimant(claimant_counts, queries.fetch(con, queries.claim_rows(*caps), [
+            queries.encoded([actor for actor, _ in bars.named]), queries.encoded([text for _, text in bars.named]),
+            queries.encoded(list(bars.named.values())), bars.other])),
+        charts.actors_together(queries.fetch(con, queries.CO_OCCURRENCE)),
+        charts.figures_and_quarantine(runs, figure_counts, queries.fetch(con, queries.figure_rows(*caps)),
+                                      quarantined, history),
+    ]
+    return built, charts.run_summaries(runs, figure_counts, quarantined)
 
 
 def dashboard_path(warehouse_path: str | os.PathLike) -> Path:

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -19,12 +19,12 @@ from plotly.subplots import make_subplots
 from dagster_project.dashboard.queries import MAX_ACTORS, ROWS_PER_POINT as ROWS_PER_FETCHED_PAIR, Result
 
 # The most rows the page holds behind one point, and in one table (each point keeps at least one
-# row); the rest are counted in the table, not listed.
+# row); the rest are counted in the table, not listed. The queries apply the same caps in SQL
+# (queries.capped): build_dashboard passes these values when it fetches.
 ROWS_PER_POINT = 200
 ROWS_PER_TABLE = 5000
 MAX_CLAIMANTS = 25       # claimants with the most claims; the others are one bar
 MAX_TOLL_EVENTS = 30     # multi-source events on the toll chart (all of them are in its table)
-MONTHS_WHEN_SPAN_DAYS = 3 * 366  # events by month when their dates span at most this, else by year
 UNDATED = "undated"
 NO_CLAIMANT = "(no claimant: agentless report)"
 
@@ -119,9 +119,17 @@ def cap(rows: list[tuple[str, dict[str, Any]]], limit: int | None = None):
     return kept, dict(omitted)
 
 
-def table(title: str, columns: list[Column], rows, empty_note: str = "No rows.") -> DrillTable:
-    kept, omitted = cap(rows)
-    return DrillTable(title, columns, kept, omitted, empty_note)
+def table(title: str, columns: list[Column], rows, empty_note: str = "No rows.",
+          totals: dict[str, int] | None = None) -> DrillTable:
+    """The drill-down table of `rows` ((key, row) pairs). Without `totals`, the rows are all the
+    rows and are capped here; with `totals` (key -> rows behind that point in the warehouse), the
+    query capped them already and the rest are counted from the totals."""
+    if totals is None:
+        kept, omitted = cap(rows)
+        return DrillTable(title, columns, kept, omitted, empty_note)
+    listed = Counter(key for key, _ in rows)
+    omitted = {key: n - listed[key] for key, n in totals.items() if n > listed[key]}
+    return DrillTable(title, columns, list(rows), omitted, empty_note)
 
 
 def _layout(fig: go.Figure, height: int, **kwargs) -> None:
@@ -140,24 +148,18 @@ SOURCE = Column("source", "source file")
 
 
 # 1 ---------------------------------------------------------------------------------------------
-def events_over_time(result: Result) -> Chart:
+def events_over_time(counts: Result, rows: Result) -> Chart:
+    """`counts`: queries.EVENT_COUNTS (events per bucket and type); `rows`: queries.event_rows,
+    the capped rows behind each bar with `key_rows`."""
     keys = Keys("events")
-    events: dict[str, dict[str, Any]] = {}
-    for row in result.rows:
-        events.setdefault(row["event_id"], row)
-    dates = [e["chart_date"] for e in events.values() if e["chart_date"] is not None]
-    by_month = bool(dates) and (max(dates) - min(dates)).days <= MONTHS_WHEN_SPAN_DAYS
-
-    def bucket(day: dt.date | None) -> str:
-        if day is None:
-            return UNDATED
-        return day.strftime("%Y-%m") if by_month else str(day.year)
-
-    counts: Counter = Counter((bucket(e["chart_date"]), e["event_type"]) for e in events.values())
-    buckets = sorted({b for b, _ in counts if b != UNDATED}) + ([UNDATED] if any(b == UNDATED for b, _ in counts)
-                                                                else [])
+    by_month = any(r["by_month"] for r in counts.rows)
+    per_bar: Counter = Counter()
+    for r in counts.rows:
+        per_bar[(r["bucket"] or UNDATED, r["event_type"])] += r["events"]
+    buckets = sorted({b for b, _ in per_bar if b != UNDATED}) + ([UNDATED] if any(b == UNDATED for b, _ in per_bar)
+                                                                 else [])
     totals = Counter()
-    for (_, kind), n in counts.items():
+    for (_, kind), n in per_bar.items():
         totals[kind] += n
     kinds = sorted(totals, key=lambda k: (-totals[k], k))
 
@@ -166,7 +168,7 @@ def events_over_time(result: Result) -> Chart:
     for kind in kinds:
         ys, cd = [], []
         for b in buckets:
-            n = counts.get((b, kind))
+            n = per_bar.get((b, kind))
             ys.append(n)
             cd.append(keys((b, kind), f"{kind} events, {b}") if n else None)
             points += bool(n)
@@ -174,21 +176,21 @@ def events_over_time(result: Result) -> Chart:
                              hovertemplate=f"{esc(kind)}<br>%{{x}}: %{{y}} event(s)<br>click for the rows<extra></extra>"))
     _layout(fig, 420, barmode="stack", xaxis=dict(type="category", title="month" if by_month else "year"),
             yaxis=dict(title="events"))
-    if not events:
+    if not per_bar:
         _placeholder(fig, "No event in this warehouse")
 
-    rows = []
-    for row in result.rows:
-        event = events[row["event_id"]]
-        key = keys.keys[(bucket(event["chart_date"]), event["event_type"])]
+    listed, key_rows = [], {}
+    for row in rows.rows:
+        key = keys.keys[(row["bucket"] or UNDATED, row["event_type"])]
+        key_rows[key] = row["key_rows"]
         place = ", ".join(p for p in (row["location_text"], row["country_code"]) if p)
-        rows.append((key, {
+        listed.append((key, {
             "date": row["chart_date"], "date_basis": row["date_basis"], "event_type": row["event_type"],
             "place": place, "killed_range": _range(row["killed_low"], row["killed_high"]),
             "n_documents": row["n_documents"], "description": row["description"],
             "source": source_label(row), "killed": number(row["killed"]), "sentence_text": row["sentence_text"],
             "event_id": row["event_id"]}))
-    undated = sum(1 for e in events.values() if e["chart_date"] is None)
+    undated = sum(n for (b, _), n in per_bar.items() if b == UNDATED)
     return Chart(
         "events_over_time", "Events over time, by type",
         "Each event linked across articles counts once, on its own date (the earliest possible day), or, when "
@@ -201,7 +203,7 @@ def events_over_time(result: Result) -> Chart:
             Column("place", "place"), Column("killed_range", "killed (all sources)"),
             Column("n_documents", "articles", "number"), Column("description", "description", "long"),
             SOURCE, Column("killed", "killed (this article)", "number"), SENTENCE,
-            Column("event_id", "event_id")], rows, "No event in this warehouse.")],
+            Column("event_id", "event_id")], listed, "No event in this warehouse.", key_rows)],
         keys.labels, points)
 
 
@@ -214,50 +216,62 @@ def _range(low: Any, high: Any) -> str:
 
 
 # 2 ---------------------------------------------------------------------------------------------
-def _agreement(values: list[Any]) -> str:
-    given = {v for v in values if v is not None}
+def _agreement(given: list[Any], missing: bool) -> str:
+    """What the sources of one event say about one figure: `given`, the distinct values they give;
+    `missing`, whether some give none."""
     if len(given) > 1:
         return "differ: " + " vs ".join(number(v) for v in sorted(given))
-    if given and len(given) == 1 and any(v is None for v in values):
+    if len(given) == 1 and missing:
         return "only some sources give it"
     return "agree" if given else "none given"
 
 
-def tolls_by_source(result: Result) -> Chart:
+def _toll_differs(event: dict[str, Any]) -> bool:
+    return len(event["killed_values"] or []) > 1 or len(event["injured_values"] or []) > 1
+
+
+def charted_toll_events(events: Result) -> list[str]:
+    """The multi-source events the toll chart draws (`events`: queries.TOLL_EVENTS): those with
+    a figure in some source, the ones whose sources disagree first, then by number of sources,
+    then by the highest killed figure; at most MAX_TOLL_EVENTS."""
+    with_figures = [e for e in events.rows if e["killed_values"] or e["injured_values"]]
+    ranked = sorted(with_figures, key=lambda e: (not _toll_differs(e), -e["sources"], -(e["max_killed"] or 0),
+                                                 e["event_id"]))
+    return [e["event_id"] for e in ranked[:MAX_TOLL_EVENTS]]
+
+
+def tolls_by_source(events: Result, rows: Result) -> Chart:
+    """`events`: queries.TOLL_EVENTS; `rows`: queries.toll_rows for the charted_toll_events(events):
+    every source of the charted events, the capped sources of the others (key_row, row_limit)."""
     keys = Keys("tolls")
-    by_event: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in result.rows:
-        by_event[row["event_id"]].append(row)
+    by_id = {e["event_id"]: e for e in events.rows}
+    charted = charted_toll_events(events)
+    rank = {eid: i for i, eid in enumerate(charted)}
 
-    def differs(rows, col):
-        return len({r[col] for r in rows if r[col] is not None}) > 1
-
-    def label(rows):
-        e = rows[0]
+    def label(e):
         place = e["location_text"] or e["country_code"] or "place unknown"
         day = e["event_date_start"].isoformat() if e["event_date_start"] else "undated"
-        mark = " ≠" if differs(rows, "killed") or differs(rows, "injured") else ""
-        return f"{e['event_type']} · {short(place, 24)} · {day}{mark}"
-
-    with_figures = {eid: rows for eid, rows in by_event.items()
-                    if any(r["killed"] is not None or r["injured"] is not None for r in rows)}
-    ranked = sorted(with_figures, key=lambda eid: (
-        not (differs(with_figures[eid], "killed") or differs(with_figures[eid], "injured")),
-        -len(with_figures[eid]), -max((r["killed"] or 0) for r in with_figures[eid]), eid))
-    charted = ranked[:MAX_TOLL_EVENTS]
+        return f"{e['event_type']} · {short(place, 24)} · {day}{' ≠' if _toll_differs(e) else ''}"
 
     labels: dict[str, str] = {}
     seen = Counter()
-    for eid in sorted(by_event, key=lambda e: (e not in charted, charted.index(e) if e in charted else 0, e)):
-        text = label(by_event[eid])
+    for eid in sorted(by_id, key=lambda e: (e not in rank, rank.get(e, 0), e)):
+        text = label(by_id[eid])
         seen[text] += 1
         labels[eid] = text if seen[text] == 1 else f"{text} ({seen[text]})"
+    for eid in charted:
+        keys(eid, f"the event {labels[eid]}")
+    for eid in by_id:
+        keys(eid, f"the event {labels[eid]}")
 
+    sources: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows.rows:
+        sources[r["event_id"]].append(r)
     xs_event, xs_source, killed, injured, cd, hover = [], [], [], [], [], []
     none_x_event, none_x_source, none_cd = [], [], []
     for eid in charted:
-        key = keys(eid, f"the event {labels[eid]}")
-        for r in by_event[eid]:
+        key = keys.keys[eid]
+        for r in sources[eid]:
             src = short(source_label(r), 28)
             xs_event.append(esc(labels[eid]))
             xs_source.append(esc(src))
@@ -271,7 +285,7 @@ def tolls_by_source(result: Result) -> Chart:
                 none_cd.append(key)
     fig = go.Figure()
     points = 0
-    for name, values, qual in (("killed", killed, "killed_qualifier"), ("injured", injured, "injured_qualifier")):
+    for name, values in (("killed", killed), ("injured", injured)):
         if not any(v is not None for v in values):
             continue
         points += sum(v is not None for v in values)
@@ -289,24 +303,26 @@ def tolls_by_source(result: Result) -> Chart:
     if not charted:
         _placeholder(fig, "No event reported by several documents gives a toll")
 
-    rows = []
-    for eid, event_rows in by_event.items():
-        key = keys(eid, f"the event {labels[eid]}")
-        k_agree = _agreement([r["killed"] for r in event_rows])
-        i_agree = _agreement([r["injured"] for r in event_rows])
-        for r in event_rows:
-            rows.append((key, {
-                "event": labels[eid], "killed_agreement": k_agree, "injured_agreement": i_agree,
-                "source": source_label(r), "published_date": r["published_date"],
-                "killed": " ".join(x for x in (r["killed_qualifier"], number(r["killed"])) if x),
-                "injured": " ".join(x for x in (r["injured_qualifier"], number(r["injured"])) if x),
-                "event_killed": _range(r["killed_low"], r["killed_high"]),
-                "event_injured": _range(r["injured_low"], r["injured_high"]),
-                "sentence_text": r["sentence_text"], "event_id": eid}))
-    no_figure = len(by_event) - len(with_figures)
-    note = (f"{len(by_event)} event(s) are reported by two or more articles; {len(with_figures)} of them have a "
+    listed = []
+    for r in rows.rows:
+        if r["key_row"] > r["row_limit"]:
+            continue  # drawn on the chart, counted in the table
+        e = by_id[r["event_id"]]
+        listed.append((keys.keys[r["event_id"]], {
+            "event": labels[r["event_id"]],
+            "killed_agreement": _agreement(e["killed_values"] or [], e["killed_missing"]),
+            "injured_agreement": _agreement(e["injured_values"] or [], e["injured_missing"]),
+            "source": source_label(r), "published_date": r["published_date"],
+            "killed": " ".join(x for x in (r["killed_qualifier"], number(r["killed"])) if x),
+            "injured": " ".join(x for x in (r["injured_qualifier"], number(r["injured"])) if x),
+            "event_killed": _range(r["killed_low"], r["killed_high"]),
+            "event_injured": _range(r["injured_low"], r["injured_high"]),
+            "sentence_text": r["sentence_text"], "event_id": r["event_id"]}))
+    with_figures = sum(1 for e in events.rows if e["killed_values"] or e["injured_values"])
+    no_figure = len(by_id) - with_figures
+    note = (f"{len(by_id)} event(s) are reported by two or more articles; {with_figures} of them have a "
             f"figure in at least one source" + (f", the first {len(charted)} are charted" if len(charted) <
-                                                 len(with_figures) else "") +
+                                                 with_figures else "") +
             (f"; {no_figure} give none in any source (they are in the table)." if no_figure else "."))
     return Chart(
         "tolls_by_source", "Every source's toll, for events several articles report",
@@ -320,46 +336,71 @@ def tolls_by_source(result: Result) -> Chart:
             Column("injured_agreement", "injured: sources"), SOURCE, Column("published_date", "published"),
             Column("killed", "killed (this source)"), Column("injured", "injured (this source)"),
             Column("event_killed", "event killed range"), Column("event_injured", "event injured range"),
-            SENTENCE, Column("event_id", "event_id")], rows, "No event is reported by several articles.")],
+            SENTENCE, Column("event_id", "event_id")], listed, "No event is reported by several articles.",
+            {keys.keys[eid]: e["sources"] for eid, e in by_id.items()})],
         keys.labels, points, note)
 
 
 # 3 ---------------------------------------------------------------------------------------------
-def _claimant(row: dict[str, Any]) -> tuple[str, str]:
+def _claimant(actor: str | None, written: str | None) -> tuple[str, str]:
     """(group, label): the gazetteer actor when resolved, else the claimant as written (case and
     spacing folded), else the agentless group."""
-    if row["claimant_actor"]:
-        return "actor:" + row["claimant_actor"], row["claimant_actor"]
-    written = re.sub(r"\s+", " ", row["claimant_text"] or "").strip()
+    if actor:
+        return "actor:" + actor, actor
+    written = re.sub(r"\s+", " ", written or "").strip()
     if not written:
         return "none", NO_CLAIMANT
     return "text:" + written.casefold(), written
 
 
-def claims_by_claimant(result: Result) -> Chart:
-    keys = Keys("claims")
-    groups = [(_claimant(r), r) for r in result.rows]
-    totals = Counter(g for (g, _), _ in groups)
-    names: dict[str, str] = {}
-    for (g, name), _ in groups:
-        names.setdefault(g, name)
-    top = sorted(totals, key=lambda g: (-totals[g], names[g].casefold()))[:MAX_CLAIMANTS]
+class ClaimantBars(NamedTuple):
+    named: dict[tuple[str, str], str]  # (claimant_actor or '', claimant_text or '') -> its bar
+    order: list[str]                                  # the bars, top to bottom
+    other: str | None                                 # the bar of every claimant not in `named`
+
+
+def claimant_bars(counts: Result) -> ClaimantBars:
+    """The bars of the claims chart (`counts`: queries.CLAIMANT_COUNTS): the MAX_CLAIMANTS
+    claimants with the most claims by name, each claimant as given (actor, text) mapped to its
+    bar, then one "N other claimant(s)" bar for the rest. A claimant written several ways is named
+    by its most frequent way (then the first in sort order). A missing actor or text is '' in
+    `named` (the same claimant for the chart)."""
+    totals: Counter = Counter()
+    forms: dict[str, Counter] = defaultdict(Counter)
+    for r in counts.rows:
+        group, name = _claimant(r["claimant_actor"], r["claimant_text"])
+        totals[group] += r["claims"]
+        forms[group][name] += r["claims"]
+    names = {g: min(f, key=lambda n: (-f[n], n)) for g, f in forms.items()}
+    top = sorted(totals, key=lambda g: (-totals[g], names[g].casefold(), g))[:MAX_CLAIMANTS]
     rest = len(totals) - len(top)
     other = f"{rest} other claimant(s)"
+    order = list(dict.fromkeys([names[g] for g in top] + ([other] if rest else [])))
+    named = {}
+    for r in counts.rows:
+        group = _claimant(r["claimant_actor"], r["claimant_text"])[0]
+        if group in top:
+            named[(r["claimant_actor"] or "", r["claimant_text"] or "")] = names[group]
+    return ClaimantBars(named, order, other if rest else None)
 
-    def shown(group: str) -> str:
-        return names[group] if group in top else other
 
-    order = [names[g] for g in top] + ([other] if rest else [])
-    unique_order = list(dict.fromkeys(order))
-    counts = Counter((shown(g), r["claim_type"]) for (g, _), r in groups)
-    types = sorted({t for _, t in counts}, key=lambda t: (-sum(n for (_, tt), n in counts.items() if tt == t), t))
+def claims_by_claimant(counts: Result, rows: Result) -> Chart:
+    """`counts`: queries.CLAIMANT_COUNTS; `rows`: queries.claim_rows for claimant_bars(counts),
+    the capped claims behind each bar with `key_rows`."""
+    keys = Keys("claims")
+    bars = claimant_bars(counts)
+    unique_order = bars.order
+    per_bar: Counter = Counter()
+    for r in counts.rows:
+        bar = bars.named.get((r["claimant_actor"] or "", r["claimant_text"] or ""), bars.other)
+        per_bar[(bar, r["claim_type"])] += r["claims"]
+    types = sorted({t for _, t in per_bar}, key=lambda t: (-sum(n for (_, tt), n in per_bar.items() if tt == t), t))
     fig = go.Figure()
     points = 0
     for kind in types:
         xs, cd = [], []
         for who in unique_order:
-            n = counts.get((who, kind))
+            n = per_bar.get((who, kind))
             xs.append(n)
             cd.append(keys((who, kind), f"{kind} claims by {who}") if n else None)
             points += bool(n)
@@ -369,12 +410,14 @@ def claims_by_claimant(result: Result) -> Chart:
     _layout(fig, max(320, 120 + 24 * len(unique_order)), barmode="stack",
             yaxis=dict(type="category", autorange="reversed", automargin=True), xaxis=dict(title="claims"),
             margin=dict(l=200, r=20, t=30, b=50))
-    if not groups:
+    if not per_bar:
         _placeholder(fig, "No claim in this warehouse")
-    rows = []
-    for (g, _), r in groups:
-        rows.append((keys.keys[(shown(g), r["claim_type"])], {
-            "claimant": shown(g), "claimant_text": r["claimant_text"], "claimant_actor": r["claimant_actor"],
+    listed, key_rows = [], {}
+    for r in rows.rows:
+        key = keys.keys[(r["shown"], r["claim_type"])]
+        key_rows[key] = r["key_rows"]
+        listed.append((key, {
+            "claimant": r["shown"], "claimant_text": r["claimant_text"], "claimant_actor": r["claimant_actor"],
             "claim_type": r["claim_type"], "cue": r["cue"], "is_direct_quote": r["is_direct_quote"],
             "claim_text": r["claim_text"], "sentence_text": r["sentence_text"], "mark_start": r["mark_start"],
             "mark_end": r["mark_end"], "source": source_label(r)}))
@@ -388,7 +431,7 @@ def claims_by_claimant(result: Result) -> Chart:
             Column("claimant", "claimant (chart)"), Column("claimant_text", "as written"),
             Column("claimant_actor", "actor"), Column("claim_type", "type"), Column("cue", "cue"),
             Column("is_direct_quote", "quote"), Column("claim_text", "claim", "long"), SENTENCE, SOURCE],
-            rows, "No claim in this warehouse.")],
+            listed, "No claim in this warehouse.", key_rows)],
         keys.labels, points)
 
 
@@ -473,29 +516,32 @@ def run_label(value: Any) -> str:
     return str(value)[:19].replace("T", " ")
 
 
-def figure_type(row: dict[str, Any]) -> str:
-    return f"{row['statistic_type']}: {row['casualty_type']}" if row.get("casualty_type") else row["statistic_type"]
-
-
-def run_summaries(runs: Result, figures: Result, quarantined: Result) -> list[dict[str, Any]]:
-    """Per run in the file: figures by type and quarantined files by stage and reason (what the
-    asset stores in its metadata so that later dashboards can show earlier publishes)."""
+def run_summaries(runs: Result, figure_counts: Result, quarantined: Result) -> list[dict[str, Any]]:
+    """Per run in the file: figures by type (`figure_counts`: queries.FIGURE_COUNTS) and
+    quarantined files by stage and reason (what the asset stores in its metadata so that later
+    dashboards can show earlier publishes)."""
     out: dict[str, dict[str, Any]] = {}
+
+    def entry(run: str) -> dict[str, Any]:
+        return out.setdefault(run, {"run_at": run, "figures": {}, "quarantined": {}})
+
     for r in runs.rows:
-        out.setdefault(run_label(r["run_at"]), {"run_at": run_label(r["run_at"]), "figures": {}, "quarantined": {}})
-    for part, result, name in (("figures", figures, figure_type),
-                               ("quarantined", quarantined, lambda r: f"{r['stage']}: {r['reason']}")):
-        for r in result.rows:
-            entry = out.setdefault(run_label(r["run_at"]),
-                                   {"run_at": run_label(r["run_at"]), "figures": {}, "quarantined": {}})
-            entry[part][name(r)] = entry[part].get(name(r), 0) + 1
+        entry(run_label(r["run_at"]))
+    for r in figure_counts.rows:
+        figures = entry(r["run"])["figures"]
+        figures[r["figure_type"]] = figures.get(r["figure_type"], 0) + r["figures"]
+    for r in quarantined.rows:
+        files, name = entry(run_label(r["run_at"]))["quarantined"], f"{r['stage']}: {r['reason']}"
+        files[name] = files.get(name, 0) + 1
     return [out[k] for k in sorted(out)]
 
 
-def figures_and_quarantine(runs: Result, figures: Result, quarantined: Result,
+def figures_and_quarantine(runs: Result, figure_counts: Result, figure_rows: Result, quarantined: Result,
                            history: list[dict[str, Any]] | None = None) -> Chart:
+    """`figure_counts`: queries.FIGURE_COUNTS; `figure_rows`: queries.figure_rows, the capped
+    figures behind each bar with `key_rows`; `quarantined`: queries.QUARANTINED, every file."""
     keys = Keys("runs")
-    current = run_summaries(runs, figures, quarantined)
+    current = run_summaries(runs, figure_counts, quarantined)
     in_file = {s["run_at"] for s in current}
     earlier = [h for h in (history or []) if h.get("run_at") and h["run_at"] not in in_file]
     summaries = sorted(earlier + current, key=lambda s: s["run_at"])
@@ -531,11 +577,12 @@ def figures_and_quarantine(runs: Result, figures: Result, quarantined: Result,
     if not summaries:
         _placeholder(fig, "No run in this warehouse")
 
-    fig_rows, q_rows = [], []
-    for r in figures.rows:
-        key = keys.keys[("figures", run_label(r["run_at"]), figure_type(r))]
+    fig_rows, q_rows, fig_totals = [], [], {}
+    for r in figure_rows.rows:
+        key = keys.keys[("figures", r["run"], r["figure_type"])]
+        fig_totals[key] = r["key_rows"]
         fig_rows.append((key, {
-            "run": run_label(r["run_at"]), "type": figure_type(r), "value": number(r["value"]), "unit": r["unit"],
+            "run": r["run"], "type": r["figure_type"], "value": number(r["value"]), "unit": r["unit"],
             "qualifier": r["qualifier"], "subject": r["subject"], "surface_text": r["surface_text"],
             "sentence_text": r["sentence_text"], "mark_start": r["mark_start"], "mark_end": r["mark_end"],
             "source": source_label(r)}))
@@ -557,7 +604,7 @@ def figures_and_quarantine(runs: Result, figures: Result, quarantined: Result,
         [table("Figures", [
             Column("run", "run"), Column("type", "type"), Column("value", "value", "number"), Column("unit", "unit"),
             Column("qualifier", "qualifier"), Column("subject", "subject"), Column("surface_text", "as written"),
-            SENTENCE, SOURCE], fig_rows, "No figure in this warehouse."),
+            SENTENCE, SOURCE], fig_rows, "No figure in this warehouse.", fig_totals),
          table("Quarantined files", [
              Column("run", "run"), Column("stage", "stage"), Column("reason", "reason"), Column("detail", "detail"),
              Column("size_bytes", "bytes", "number"), Column("source", "file"),
