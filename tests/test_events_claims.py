@@ -544,3 +544,16 @@ def test_wiki_claims_targets():
     s = ev.wiki_claim_scores(BENCH)
     assert s["labels_not_located"] == 0
     assert s["core_recall"] >= 0.80 and s["core_precision"] >= 0.80, s
+
+
+def test_one_claim_per_key_when_two_cues_start_at_one_word():
+    """A hedge that opens a passive ("allegedly was believed") is two cues at one word; the
+    claim key (document, content start, cue start, claimant start: stg_claims.claim_id) must stay
+    unique, so the longest cue is kept. Found on a generated 100,000-document collection, where
+    dbt's unique test failed on two such claims."""
+    out = run("However, the rebels expressed a clear preference for Oman, allegedly was believed to be a more "
+              "neutral and balanced power. Talks resumed in May.")
+    key = ["document_id", "char_start", "cue_char_start", "claimant_char_start"]
+    assert out.height >= 1
+    assert out.select(key).unique().height == out.height
+    assert "allegedly was believed" in out["cue"].to_list()

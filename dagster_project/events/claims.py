@@ -1299,8 +1299,12 @@ def _extract(documents: pl.DataFrame, sentences: pl.DataFrame, actor_mentions: p
     # I was wrong?"), unless it is quoted before its attribution
     question = pl.col("sentence_text").str.strip_chars(' "\'').str.ends_with("?") & ~pl.col("frame").is_in(["final", "final_inv"])
     out = out.filter(pl.col("claim_text").str.contains(r"[\p{L}\p{N}]") & ~question.fill_null(False))
-    out = out.select(
-        pl.col(k).cast(v) for k, v in CLAIM_SCHEMA.items()
-    ).unique(subset=["document_id", "char_start", "char_end", "cue_char_start", "claimant_char_start"], keep="first",
-             maintain_order=True)
-    return out.sort("document_id", "char_start", "cue_char_start", "claimant_char_start", nulls_last=False)
+    # one claim per (document, content start, cue start, claimant start): the claim's key
+    # (stg_claims.claim_id). Two cues can start at the same word, a hedge and the passive it
+    # opens ("X, allegedly was believed to be Y": "allegedly", "allegedly was believed"): the
+    # longest cue is kept, its content is the fuller one.
+    key = ["document_id", "char_start", "cue_char_start", "claimant_char_start"]
+    out = out.select(pl.col(k).cast(v) for k, v in CLAIM_SCHEMA.items())
+    out = out.sort([*key, "cue_char_end", "char_end"], descending=[False] * len(key) + [True, True],
+                   nulls_last=False, maintain_order=True).unique(subset=key, keep="first", maintain_order=True)
+    return out.sort(*key, nulls_last=False)
