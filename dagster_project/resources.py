@@ -14,6 +14,15 @@ from dagster_dbt import DbtCliResource
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
+def working_config() -> dict[str, str | bool]:
+    """DUCKDB_CONFIG for the connections that do the pipeline's work: DuckDB's memory capped at
+    DUCKDB_MEMORY_LIMIT (else it takes up to 80 % of the machine), spilling beside the pipeline
+    database."""
+    from dagster_project.paths import duckdb_memory_limit, duckdb_spill_dir
+
+    return {**DUCKDB_CONFIG, "memory_limit": duckdb_memory_limit(), "temp_directory": str(duckdb_spill_dir())}
+
+
 class PipelineDatabaseLocked(RuntimeError):
     """Another process holds the pipeline database."""
 
@@ -58,7 +67,7 @@ class PipelineDuckDB(dg.ConfigurableResource):
         pause = 0.02
         while True:
             try:
-                con = duckdb.connect(self.path, read_only=read_only, config=DUCKDB_CONFIG)
+                con = duckdb.connect(self.path, read_only=read_only, config=working_config())
                 break
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() >= deadline:

@@ -36,6 +36,34 @@ def test_a_folder_as_warehouse_path_is_an_error(tmp_path):
         check_output_paths(tmp_path, tmp_path / "p.duckdb")
 
 
+@pytest.mark.parametrize("value", ["lots", "2 gigabytes", "-1GB", "80%"])
+def test_a_memory_limit_that_is_not_a_size_is_one_line_before_any_work(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("DUCKDB_MEMORY_LIMIT", value)
+    with pytest.raises(OutputPathError, match=r"^DUCKDB_MEMORY_LIMIT=.* is not a size: set it like 2GB") as info:
+        check_output_paths(tmp_path / "w.duckdb", tmp_path / "p.duckdb")
+    assert "\n" not in str(info.value)
+
+
+def test_the_memory_limit_reaches_the_pipelines_connections_and_dbt(tmp_path, monkeypatch):
+    """The pipeline's DuckDB connections and dbt's profile read the same setting, with the same
+    default (DuckDB's own default is 80 % of the machine's memory)."""
+    import yaml
+
+    from dagster_project.paths import DEFAULT_DUCKDB_MEMORY_LIMIT
+    from dagster_project.resources import PipelineDuckDB
+
+    from support import REPO_ROOT
+
+    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "p.duckdb"))
+    monkeypatch.setenv("DUCKDB_MEMORY_LIMIT", "300MiB")
+    with PipelineDuckDB(path=str(tmp_path / "p.duckdb")).connect() as con:
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "300.0 MiB"
+        assert con.execute("select current_setting('temp_directory')").fetchone()[0] == str(tmp_path / "p.duckdb.tmp")
+    settings = yaml.safe_load((REPO_ROOT / "dbt" / "profiles.yml").read_text())["geo_warehouse"]["outputs"]["dev"][
+        "settings"]
+    assert settings["memory_limit"] == "{{ env_var('DUCKDB_MEMORY_LIMIT', '%s') }}" % DEFAULT_DUCKDB_MEMORY_LIMIT
+
+
 def test_ingest_fails_before_any_work_on_bad_output_paths(tmp_path, monkeypatch):
     from dagster_project.assets.documents import ingest_documents
     from dagster_project.resources import PipelineDuckDB

@@ -13,7 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from dagster_project.paths import duckdb_cli, pipeline_db_path, warehouse_path
 from dagster_project.project import dbt_project, dbt_vars
-from dagster_project.resources import DUCKDB_CONFIG
+from dagster_project.resources import DUCKDB_CONFIG, working_config
 
 # DuckDB 1.x clients (Evidence, duckdb-cli, most BI drivers) cannot open files written
 # in DuckDB 2.0's format; pin the published file to a format they all read.
@@ -447,7 +447,7 @@ def publish_snapshot(source: os.PathLike, target: os.PathLike, schema: str = PUB
     remove_stale_temporaries(target)
     tmp = f"{target}.tmp-{os.getpid()}-{time.time_ns()}"
     os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
-    con = duck.connect(config=DUCKDB_CONFIG)
+    con = duck.connect(config=working_config())
     counts: dict[str, int] = {}
     try:
         src_path, dst_path = (str(p).replace("'", "''") for p in (os.fspath(source), tmp))
