@@ -106,12 +106,17 @@ class PipelineDuckDB(dg.ConfigurableResource):
 
     def apply(self, deletes: dict[str, tuple[str, list]] | None = None,
               inserts: dict[str, pl.DataFrame] | None = None, replaces: dict[str, pl.DataFrame] | None = None,
-              schema: str = "raw") -> None:
+              schema: str = "raw", replace_queries: dict[str, str] | None = None,
+              frames: dict[str, pl.DataFrame] | None = None) -> None:
         """One transaction: for each table, delete the rows whose `column` is in `values`, then
         append the new rows (creating the table from the frame's schema the first time), and
-        replace whole tables. A crash leaves either all of it or none: the incremental stages
-        compare their input with their output at the next run, so nothing is lost or doubled."""
+        replace whole tables, from a frame or from a query (`replace_queries`, which can read
+        the `frames`, registered under their names, and the database's own tables: a large
+        table is then rebuilt inside DuckDB instead of through Python). A crash leaves either
+        all of it or none: the incremental stages compare their input with their output at the
+        next run, so nothing is lost or doubled."""
         deletes, inserts, replaces = deletes or {}, inserts or {}, replaces or {}
+        replace_queries, frames = replace_queries or {}, frames or {}
         with self.connect() as con:
             con.execute(f"create schema if not exists {schema}")
             con.execute("begin")
@@ -133,6 +138,12 @@ class PipelineDuckDB(dg.ConfigurableResource):
                     con.register("_incoming", frame.to_arrow())
                     con.execute(f"create or replace table {schema}.{table} as select * from _incoming")
                     con.unregister("_incoming")
+                for name, frame in frames.items():
+                    con.register(name, frame.to_arrow())
+                for table, sql in replace_queries.items():
+                    con.execute(f"create or replace table {schema}.{table} as {sql}")
+                for name in frames:
+                    con.unregister(name)
                 con.execute("commit")
             except BaseException:
                 con.execute("rollback")

@@ -197,3 +197,24 @@ def test_a_lock_on_the_pipeline_database_says_what_to_do(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_table_replaced_by_a_query_lands_with_the_rest_of_its_transaction_or_not_at_all(tmp_path):
+    """extract_events rebuilds raw.event_reports inside DuckDB from a registered frame of keys,
+    in the transaction that replaces raw.events: a failing query leaves both as they were."""
+    import polars as pl
+
+    from dagster_project.resources import PipelineDuckDB
+
+    db = PipelineDuckDB(path=str(tmp_path / "p.duckdb"))
+    db.apply(replaces={"rows": pl.DataFrame({"k": [1, 2, 3], "v": ["a", "b", "c"]}),
+                       "events": pl.DataFrame({"e": ["old"]})})
+    keys = pl.DataFrame({"k": [1, 3], "key": ["x", "y"]})
+    db.apply(replaces={"events": pl.DataFrame({"e": ["new"]})}, frames={"keys": keys},
+             replace_queries={"linked": "select r.*, k.key from raw.rows r left join keys k using (k) order by r.k"})
+    assert db.query("select * from raw.linked").rows() == [(1, "a", "x"), (2, "b", None), (3, "c", "y")]
+    with pytest.raises(Exception, match="no_such_column"):
+        db.apply(replaces={"events": pl.DataFrame({"e": ["newer"]})}, frames={"keys": keys},
+                 replace_queries={"linked": "select no_such_column from raw.rows"})
+    assert db.query("select * from raw.events").rows() == [("new",)]
+    assert db.query("select count(*) from raw.linked").rows() == [(3,)]

@@ -62,6 +62,12 @@ DATE_SLACK_DAYS = 1
 FINE_DAYS = 7
 # an undated report refers to an event of the days before its article's publication
 UNDATED_WINDOW_DAYS = 90
+# what the cross-article step reads of a report (with doc_event, from within_document) and of
+# a report's actor: the asset fetches only these from the pipeline database
+LINK_COLUMNS = ("document_id", "trigger_char_start", "doc_event", "status", "event_type", "event_clarity",
+                "date_start", "date_end", "date_precision", "location_actor_id", "location_text", "country_code",
+                "location_type")
+LINK_ACTOR_COLUMNS = ("document_id", "trigger_char_start", "actor_id")
 _ANAPHORIC = re.compile(r"\b(?:the|this|that|these|those|its|their|such)\s+(?:[\w'-]+\s+){0,2}$")
 
 
@@ -328,6 +334,18 @@ def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: p
     occurred = reports.filter(pl.col("status") == "occurred")
     if "doc_event" not in occurred.columns:
         occurred = within_document(occurred, sentences).filter(pl.col("status") == "occurred")
+    keys = event_keys(occurred.select(LINK_COLUMNS), report_actors.select(LINK_ACTOR_COLUMNS), documents,
+                      actor_types)
+    return reports.join(keys, on=["document_id", "trigger_char_start"], how="left")
+
+
+def event_keys(occurred: pl.DataFrame, report_actors: pl.DataFrame, documents: pl.DataFrame | None = None,
+               actor_types: pl.DataFrame | None = None) -> pl.DataFrame:
+    """(document_id, trigger_char_start, event_key): the event of each occurred report (with
+    `doc_event`, the within-article step done), from LINK_COLUMNS of the reports and
+    LINK_ACTOR_COLUMNS of their actors only. What link_events does without carrying the
+    reports' other columns (texts, tolls, qualifiers) through the linking: the asset reads
+    only these columns, so its memory is the linking's own (docs/benchmark.md)."""
     # document-level events: the first report's facts, completed by the later ones
     doc_events = (
         occurred.sort("document_id", "trigger_char_start")
@@ -446,7 +464,6 @@ def link_events(reports: pl.DataFrame, report_actors: pl.DataFrame, sentences: p
     keys = first.with_columns(event_key=pl.struct("key_doc", "key_pos").map_elements(
         lambda s: _event_key(s["key_doc"], s["key_pos"]), return_dtype=pl.String))
     doc_events = doc_events.join(keys.select("root", "event_key"), on="root")
-    linked = occurred.join(doc_events.select("document_id", "doc_event", "event_key"), on=["document_id", "doc_event"])
-    return reports.join(linked.select("document_id", "trigger_char_start", "event_key"),
-                        on=["document_id", "trigger_char_start"], how="left")
+    return (occurred.join(doc_events.select("document_id", "doc_event", "event_key"), on=["document_id", "doc_event"])
+            .select("document_id", "trigger_char_start", "event_key"))
 
