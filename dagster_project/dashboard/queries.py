@@ -180,11 +180,13 @@ def event_rows(per_point: int, per_table: int) -> str:
 
 # One row per event that several documents report, with what the toll chart ranks and labels
 # it by: its sources, the distinct killed / injured figures they give, and whether some give none.
-TOLL_EVENTS = f"""
-with several as (
+# the events several documents report (the toll chart's events)
+_SEVERAL = f"""several as (
     select event_id from {SCHEMA}.bridge_event_document
     group by event_id having count(distinct document_id) >= 2
-)
+)"""
+TOLL_EVENTS = f"""
+with {_SEVERAL}
 select
     e.event_id, e.event_type, e.event_date_start, e.location_text, e.country_code,
     count(*) as sources,
@@ -206,10 +208,7 @@ def toll_rows(per_point: int, per_table: int) -> str:
     capped per event; the events of the parameter ($1, a list of event ids: the charted ones)
     keep every source, those over the cap marked by key_row > row_limit (drawn, not listed)."""
     base = f"""
-    with several as (
-        select event_id from {SCHEMA}.bridge_event_document
-        group by event_id having count(distinct document_id) >= 2
-    )
+    with {_SEVERAL}
     select
         e.event_id, e.killed_low, e.killed_high, e.injured_low, e.injured_high,
         b.document_id, b.sentence_id, b.killed, b.killed_qualifier, b.injured, b.injured_qualifier,
