@@ -81,6 +81,16 @@ def duckdb_memory_limit() -> str:
     return value
 
 
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def duckdb_memory_limit_bytes() -> int:
+    """DUCKDB_MEMORY_LIMIT in bytes, as DuckDB reads it (GB = 10^9 bytes, GiB = 2^30)."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([a-z]+)", duckdb_memory_limit().lower())
+    return int(float(match.group(1)) * _UNITS[match.group(2)])
+
+
 def duckdb_spill_dir() -> Path:
     """Where DuckDB spills what does not fit its memory limit (its own default for a database
     file: beside it, `<file>.tmp`)."""

@@ -210,3 +210,39 @@ def test_a_snapshot_the_1_4_cli_cannot_open_is_never_swapped_in(tmp_path, monkey
     assert "the DuckDB 1.x CLI reads the new file differently" in failure and "unchanged" in failure
     assert os.stat(tmp_path / "warehouse.duckdb").st_ino == inode
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipeline.duckdb", "warehouse.duckdb"]
+
+
+def test_the_largest_tables_go_without_keys_when_their_indexes_would_not_fit():
+    """DuckDB must hold a key's index in memory while it builds it: the keys of the cheapest
+    tables to index are kept up to the budget, the largest tables keep NOT NULL only, and a
+    foreign key to a table left without keys goes with it (applicable_keys)."""
+    from dagster_project.assets.warehouse import index_bytes_per_row, keys_within_memory
+
+    keys = {
+        "dim_a": TableKeys(primary_key=("a_id",), not_null=("a_id",)),
+        "big": TableKeys(primary_key=("big_id",), not_null=("big_id", "a_id"),
+                         foreign_keys=(ForeignKey(("a_id",), "dim_a", ("a_id",)),)),
+        "fct": TableKeys(primary_key=("fct_id",), not_null=("fct_id",),
+                         foreign_keys=(ForeignKey(("big_id",), "big", ("big_id",)),)),
+    }
+    rows = {"dim_a": 10, "big": 1_000_000, "fct": 1_000}
+    kept, dropped = keys_within_memory(keys, rows, budget_bytes=10**9)
+    assert dropped == [] and kept == keys
+    budget = 10 * index_bytes_per_row(keys["dim_a"]) + 1_000 * index_bytes_per_row(keys["fct"])
+    kept, dropped = keys_within_memory(keys, rows, budget_bytes=budget)
+    assert dropped == ["big"]
+    assert kept["big"] == TableKeys(not_null=("big_id", "a_id"))
+    assert kept["dim_a"] == keys["dim_a"] and kept["fct"] == keys["fct"]
+    fitted = applicable_keys(kept, {"dim_a": ["a_id"], "big": ["big_id", "a_id"], "fct": ["fct_id", "big_id"]})
+    assert fitted["fct"].foreign_keys == () and fitted["fct"].primary_key == ("fct_id",)
+
+
+def test_memory_limit_in_bytes_reads_sizes_as_duckdb_does(monkeypatch):
+    from dagster_project.paths import duckdb_memory_limit_bytes
+
+    for value, expected in (("2GB", 2 * 10**9), ("1.5GiB", int(1.5 * 2**30)), ("300 MiB", 300 * 2**20),
+                            ("512KB", 512_000)):
+        monkeypatch.setenv("DUCKDB_MEMORY_LIMIT", value)
+        assert duckdb_memory_limit_bytes() == expected
+    monkeypatch.delenv("DUCKDB_MEMORY_LIMIT")
+    assert duckdb_memory_limit_bytes() == 2 * 10**9

@@ -11,7 +11,8 @@ import dagster as dg
 import duckdb as duck
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from dagster_project.paths import duckdb_cli, pipeline_db_path, warehouse_path
+from dagster_project.paths import (duckdb_cli, duckdb_memory_limit, duckdb_memory_limit_bytes, pipeline_db_path,
+                                   warehouse_path)
 from dagster_project.project import dbt_project, dbt_vars
 from dagster_project.resources import DUCKDB_CONFIG, working_config
 
@@ -371,6 +372,48 @@ def applicable_keys(keys: Mapping[str, TableKeys], columns: Mapping[str, Sequenc
     return out
 
 
+# DuckDB enforces a primary, unique or foreign key with an index (ART) that it must hold in memory
+# while it builds it ("ART indexes must currently be able to fit in memory during index creation",
+# DuckDB's documentation on indexes), and it keeps every index of the file loaded while the file is
+# written: at 100,000 documents the keys of all marts (21.9 million mentions with five indexes,
+# 8.7 million sentences with two) did not fit in 4 GB. DuckDB 1.5's ART, measured with
+# duckdb_memory() on 2 million rows: a primary or unique key on a 32-character id takes about 70
+# bytes a row, a foreign key's index (many rows per value) about 16 (docs/benchmark.md).
+UNIQUE_INDEX_BYTES_PER_ROW = 72
+FOREIGN_INDEX_BYTES_PER_ROW = 16
+# the share of DUCKDB_MEMORY_LIMIT the published file's key indexes may take (the rest is the
+# copy's own working memory)
+KEY_MEMORY_SHARE = 0.5
+
+
+def index_count(keys: TableKeys) -> int:
+    return (1 if keys.primary_key else 0) + len(keys.unique) + len(keys.foreign_keys)
+
+
+def index_bytes_per_row(keys: TableKeys) -> int:
+    return (UNIQUE_INDEX_BYTES_PER_ROW * ((1 if keys.primary_key else 0) + len(keys.unique))
+            + FOREIGN_INDEX_BYTES_PER_ROW * len(keys.foreign_keys))
+
+
+def keys_within_memory(keys: Mapping[str, TableKeys], rows: Mapping[str, int], budget_bytes: int
+                       ) -> tuple[dict[str, TableKeys], list[str]]:
+    """`keys` with the key constraints of the largest tables left out, so that the indexes DuckDB
+    builds for the rest fit in `budget_bytes` (index_bytes_per_row for each row): the
+    tables are taken from the cheapest to index up, and a table whose indexes no longer fit is
+    published with its NOT NULL constraints only (its keys are still tested by dbt: unique,
+    relationships); a foreign key to it goes too (applicable_keys). Returns the keys and the
+    tables left without keys. A small warehouse keeps every key."""
+    out, dropped, used = dict(keys), [], 0
+    cost = {t: rows.get(t, 0) * index_bytes_per_row(k) for t, k in keys.items()}
+    for table in sorted(keys, key=lambda t: (cost[t], t)):
+        if used + cost[table] <= budget_bytes:
+            used += cost[table]
+        elif index_count(keys[table]):
+            out[table] = replace(keys[table], primary_key=(), unique=(), foreign_keys=())
+            dropped.append(table)
+    return out, sorted(dropped)
+
+
 def creation_order(keys: Mapping[str, TableKeys]) -> list[str]:
     """Tables in an order where every referenced table comes before the tables referencing it
     (DuckDB checks a foreign key when the table is created and when rows are inserted);
@@ -455,8 +498,12 @@ def publish_snapshot(source: os.PathLike, target: os.PathLike, schema: str = PUB
         con.execute(f"attach '{dst_path}' as dst (storage_version '{PUBLISHED_STORAGE_VERSION}')")
         # foreign keys name their table without a database: resolve them in the new file
         con.execute("use dst")
-        # one transaction: hundreds of comments would otherwise each be a commit (a WAL write and sync)
-        con.execute("begin")
+        # a transaction per table: hundreds of comments would otherwise each be a commit (a WAL
+        # write and sync); and a table's key indexes (ART), which DuckDB must hold in memory
+        # while it builds them, are written out at its checkpoint before the next table's are
+        # built: in one transaction every table's were held at once (at 100,000 documents that
+        # did not fit in 4 GB; the file is a temporary one until the swap, so nothing half-done
+        # is ever published)
         con.execute(f"create schema dst.{_ident(schema)}")
         comments = dict(con.execute(
             "select table_name, comment from duckdb_tables() where database_name = 'src' and schema_name = ?",
@@ -471,6 +518,7 @@ def publish_snapshot(source: os.PathLike, target: os.PathLike, schema: str = PUB
         for name in creation_order(fitted):
             dst, src = f"dst.{_ident(schema)}.{_ident(name)}", f"src.{_ident(schema)}.{_ident(name)}"
             view = f"dst.main.{_ident(name)}"
+            con.execute("begin")
             con.execute(create_table_sql(dst, _ident(schema), [c[:3] for c in columns[name]], fitted[name]))
             names = ", ".join(_ident(c[0]) for c in columns[name])
             con.execute(f"insert into {dst} ({names}) select {names} from {src}")
@@ -482,7 +530,8 @@ def publish_snapshot(source: os.PathLike, target: os.PathLike, schema: str = PUB
                     if comment:
                         con.execute(f"comment on column {relation}.{_ident(column)} is {_literal(comment)}")
             counts[name] = con.execute(f"select count(*) from {dst}").fetchone()[0]
-        con.execute("commit")
+            con.execute("commit")
+            con.execute("checkpoint dst")
         con.execute("use memory")
         con.execute("detach dst")
         con.close()
@@ -963,9 +1012,17 @@ def published_warehouse(context: dg.AssetExecutionContext, config: PublishConfig
             raise dg.Failure(description=f"Not publishing: the DuckDB 1.x CLI reads the new file differently "
                                          f"({'; '.join(problems)}). {target} is unchanged.")
 
-    keys = _manifest_keys()
     started = time.perf_counter()
     db = pipeline_db_path()
+    with duck.connect(os.fspath(db), read_only=True, config=DUCKDB_CONFIG) as con:
+        rows = {t: con.execute(f"select count(*) from {PUBLISHED_SCHEMA}.{_ident(t)}").fetchone()[0]
+                for (t,) in con.execute("select table_name from duckdb_tables() where database_name = "
+                                        "current_database() and schema_name = ?", [PUBLISHED_SCHEMA]).fetchall()}
+    keys, unkeyed = keys_within_memory(_manifest_keys(), rows, int(KEY_MEMORY_SHARE * duckdb_memory_limit_bytes()))
+    if unkeyed:
+        context.log.info(f"published_warehouse: {', '.join(unkeyed)} published without key constraints: their "
+                         f"indexes would not fit in {KEY_MEMORY_SHARE:.0%} of DUCKDB_MEMORY_LIMIT "
+                         f"({duckdb_memory_limit()}); dbt tests their keys")
     prints = fingerprints(db, keys)
     state = last_snapshot(db, target)
     unchanged = state.published_at if state and state.file_is_ours and state.fingerprint == prints.content else None
@@ -1011,6 +1068,7 @@ def published_warehouse(context: dg.AssetExecutionContext, config: PublishConfig
         "publish_mode": mode,
         "rows_changed": rows_changed,
         "written_whole_because": why_whole,
+        "tables_without_keys": dg.MetadataValue.json(unkeyed),
         "publish_seconds": round(time.perf_counter() - started, 2),
         "read_back_with": cli_version(cli) if cli else "not read back: the DuckDB 1.x CLI (duckdb-cli) is not installed",
         "open_with": f"duckdb -readonly {target}",
