@@ -21,8 +21,9 @@
     version has no rows of that kind loses its old ones, an article that is gone leaves. The
     first build, `dbt build --full-refresh` (what `python3 tasks.py build --full` runs) and a
     missing table build the whole mart. During an incremental `dbt build`, the generic tests of
-    those marts read only the rows of changed_documents (get_where_subquery below): the rows
-    this run wrote. Singular tests (dbt/tests/) still read whole tables.
+    those marts, and of the per-article views they are built from (meta rows_per_document), read
+    only the rows of changed_documents (get_where_subquery below): the rows this run wrote.
+    Singular tests (dbt/tests/) still read whole tables.
 -#}
 
 {% macro changed_documents() %}{{ return(target.database ~ '.dbt_state.changed_documents') }}{% endmacro %}
@@ -136,11 +137,16 @@ left join versions
     {%- endif -%}
 {% endmacro %}
 
-{# whether the tests on `relation` read only this run's rows #}
+{# whether the tests on `relation` read only this run's rows: an incremental mart, or a view
+   whose rows for an article depend on that article's inputs only (meta rows_per_document: the
+   staging and intermediate views of the per-article stages; not those that carry the links
+   across articles, such as event keys). An unchanged article's rows are the ones tested when
+   it last changed. #}
 {% macro reads_changed_documents_only(relation) %}
     {%- if not execute or flags.WHICH != 'build' or flags.FULL_REFRESH -%}{{ return(false) }}{%- endif -%}
     {%- for node in graph.nodes.values()
-        if node.resource_type == 'model' and node.config.materialized == 'incremental'
+        if node.resource_type == 'model'
+        and (node.config.materialized == 'incremental' or (node.config.meta or {}).get('rows_per_document'))
         and (node.alias or node.name) == relation.identifier and node.schema == relation.schema -%}
         {{ return(true) }}
     {%- endfor -%}
