@@ -5,11 +5,13 @@
 
     State lives in the pipeline database's schema dbt_state (never published):
     - current_documents: (document_id, fingerprint) of this run. The fingerprint covers what
-      the document-grain marts are made of: the normalized text, the article's metadata, the
-      versions of the extraction stages that read it (their ledgers raw.done_*; a gazetteer
-      or stage change moves them), and the code of every model and (through the var
-      macros_checksum that the Dagster asset passes) every macro, so that an edited model
-      redoes every article.
+      the document-grain marts are made of: the normalized text and every column of the
+      article's row, its input file's attributes, the versions of the extraction stages that
+      read it (their ledgers raw.done_*; a gazetteer or stage change moves them), the event
+      each of its reports belongs to (linking crosses articles: an article that did not change
+      changes here when a new article's report joins its event and takes the event's key), and
+      the code of every model and (through the var macros_checksum that the Dagster asset
+      passes) every macro, so that an edited model redoes every article.
     - built_documents: the fingerprints the marts were last built from, written at the end of
       a `dbt build` or `dbt run` in which every incremental model succeeded and nothing
       failed (a failed run leaves it, so the next run redoes the same articles).
@@ -23,7 +25,8 @@
     missing table build the whole mart. During an incremental `dbt build`, the generic tests of
     those marts, and of the per-article views they are built from (meta rows_per_document), read
     only the rows of changed_documents (get_where_subquery below): the rows this run wrote.
-    Singular tests (dbt/tests/) still read whole tables.
+    So do the singular tests that check one article's rows at a time (dbt/tests/); those that
+    compare events with their articles, or files with articles, read whole tables.
 -#}
 
 {% macro changed_documents() %}{{ return(target.database ~ '.dbt_state.changed_documents') }}{% endmacro %}
@@ -33,7 +36,7 @@ with
 
 ledgers as (
 
-    {% for stage in ['sentences', 'actor_mentions', 'statistics', 'date_mentions'] %}
+    {% for stage in ['sentences', 'actor_mentions', 'statistics', 'date_mentions', 'claims', 'event_reports'] %}
     select document_id, '{{ stage }}' as stage, version from raw.done_{{ stage }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -49,6 +52,21 @@ versions as (
     from ledgers
     group by document_id
 
+),
+
+-- the events of the article's reports: set by linking, which reads every article
+event_links as (
+
+    select
+        document_id,
+        md5(string_agg(
+            trigger_char_start::varchar || '=' || coalesce(event_key, ''), ','
+            order by trigger_char_start, event_key
+        )) as event_keys
+
+    from raw.event_reports
+    group by document_id
+
 )
 
 select
@@ -56,17 +74,28 @@ select
     md5(concat_ws(
         '|',
         md5(documents.body_text),
-        documents.title,
-        documents.published_date::varchar,
-        documents.source_file,
-        documents.article_index::varchar,
+        -- concat_ws skips nulls: every value is written, null as the empty string
+        {% for column in ['title', 'authors', 'publisher', 'published_date', 'source_file', 'article_index',
+                          'file_id', 'body_char_start', 'word_count', 'content_sha256', 'language',
+                          'content_type', 'extraction_method', 'removed_lines'] %}
+        coalesce(documents.{{ column }}::varchar, ''),
+        {% endfor %}
+        {% for column in ['size_bytes', 'content_sha256', 'encoding', 'decode_errors', 'content_type',
+                          'modified_at', 'ingested_at'] %}
+        coalesce(files.{{ column }}::varchar, ''),
+        {% endfor %}
         coalesce(versions.stage_versions, ''),
+        coalesce(event_links.event_keys, ''),
         '{{ project_code_checksum() }}'
     )) as fingerprint
 
 from raw.normalized_documents as documents
+left join raw.raw_documents as files
+    on documents.file_id = files.file_id
 left join versions
     on documents.document_id = versions.document_id
+left join event_links
+    on documents.document_id = event_links.document_id
 {% endmacro %}
 
 {% macro project_code_checksum() %}
@@ -138,10 +167,11 @@ left join versions
 {% endmacro %}
 
 {# whether the tests on `relation` read only this run's rows: an incremental mart, or a view
-   whose rows for an article depend on that article's inputs only (meta rows_per_document: the
-   staging and intermediate views of the per-article stages; not those that carry the links
-   across articles, such as event keys). An unchanged article's rows are the ones tested when
-   it last changed. #}
+   whose rows for an article depend on what the article's fingerprint covers (meta
+   rows_per_document: the staging and intermediate views of the per-article stages, the event
+   reports with their keys; not the events, which gather articles). An unchanged article's rows
+   are the ones tested when it last changed. The singular tests of per-article rows read
+   tested_rows(ref(...)) for the same reason. #}
 {% macro reads_changed_documents_only(relation) %}
     {%- if not execute or flags.WHICH != 'build' or flags.FULL_REFRESH -%}{{ return(false) }}{%- endif -%}
     {%- for node in graph.nodes.values()
@@ -152,6 +182,17 @@ left join versions
     {%- endfor -%}
     {{ return(false) }}
 {% endmacro %}
+
+{# what a singular test of per-article rows reads (dbt/tests/): `relation`, or during an
+   incremental build this run's articles of it, as the generic tests read them #}
+{% macro tested_rows(relation) -%}
+    {%- if reads_changed_documents_only(relation) -%}
+        {{- return('(select * from ' ~ relation ~ ' where document_id in (select document_id from '
+                   ~ changed_documents() ~ '))') -}}
+    {%- else -%}
+        {{- return(relation) -}}
+    {%- endif -%}
+{%- endmacro %}
 
 {# dbt's get_where_subquery (the relation a generic test reads), with the rows of this run's
    articles only for the incremental marts during an incremental build #}

@@ -2,6 +2,8 @@
 -- substr(body_text, 1, length(title)) = title, followed by a blank line, and
 -- body_char_start = length(title) + 2; without a title body_char_start = 0.
 -- Returns the documents for which that does not hold.
+-- During an incremental build it reads the rows of this run's articles only, like the
+-- generic tests of the incremental marts (macros/incremental_documents.sql).
 
 with
 
@@ -15,7 +17,7 @@ documents as (
         body_text,
         body_char_start
 
-    from {{ ref('dim_document') }}
+    from {{ tested_rows(ref('dim_document')) }}
 
 )
 

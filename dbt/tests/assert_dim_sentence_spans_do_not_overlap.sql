@@ -2,6 +2,8 @@
 -- starts at or after the end of the one before it. The range joins that give
 -- every fact its sentence_id rely on it (at most one sentence holds a
 -- char_start). Returns the sentences that start before their predecessor ends.
+-- During an incremental build it reads the rows of this run's articles only, like the
+-- generic tests of the incremental marts (macros/incremental_documents.sql).
 
 with
 
@@ -18,7 +20,7 @@ sentences as (
             order by sentence_index
         ) as previous_char_end
 
-    from {{ ref('dim_sentence') }}
+    from {{ tested_rows(ref('dim_sentence')) }}
 
 )
 

@@ -1,9 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_documents() }}",
+    )
+}}
+
 with
+
+article_reports as (
+
+    select * from {{ ref('fct_event_report') }}
+    {{ only_changed_documents() }}
+
+),
 
 reports as (
 
-    select * from {{ ref('fct_event_report') }}
+    select * from article_reports
     where event_id is not null
+
+),
+
+article_statistics as (
+
+    select * from {{ ref('fct_statistic') }}
+    {{ only_changed_documents() }}
 
 ),
 
@@ -14,7 +37,7 @@ casualty_statistics as (
         sentence_id,
         char_start
 
-    from {{ ref('fct_statistic') }}
+    from article_statistics
     where statistic_type = 'casualty'
 
 ),
@@ -22,6 +45,7 @@ casualty_statistics as (
 sentences as (
 
     select * from {{ ref('dim_sentence') }}
+    {{ only_changed_documents() }}
 
 ),
 

@@ -1,14 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_documents() }}",
+    )
+}}
+
 with
 
 documents as (
 
     select * from {{ ref('int_documents_with_file_context') }}
+    {{ only_changed_documents() }}
 
 ),
 
 extraction_counts as (
 
     select * from {{ ref('int_document_extraction_counts') }}
+    {{ only_changed_documents() }}
 
 ),
 

@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_documents() }}",
+    )
+}}
+
 with
 
 claims as (
 
     select * from {{ ref('int_claims_enriched') }}
+    {{ only_changed_documents() }}
 
 ),
 

@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_documents() }}",
+    )
+}}
+
 with
 
 reports as (
 
     select * from {{ ref('int_event_reports_enriched') }}
+    {{ only_changed_documents() }}
 
 ),
 
