@@ -108,14 +108,17 @@ def test_the_per_article_views_are_tested_on_the_changed_articles_only(changed):
                              "unique_int_actor_mentions_enriched_mention_id"),
                             ("staging/stg_normalized_documents.yml", "unique_stg_normalized_documents_document_id")):
         assert "dbt_state.changed_documents" in sql(model_yml, test), test
-    # the event reports carry their keys, which the fingerprint covers; the events gather articles
+    # the event reports carry their keys, which the fingerprint covers; the marts of events read
+    # the events this run rebuilt
     assert "dbt_state.changed_documents" in sql("staging/stg_event_reports.yml",
                                                 "unique_stg_event_reports_event_report_id")
-    assert "changed_documents" not in sql("marts/fct_event.yml", "unique_fct_event_event_id")
-    # singular tests: one article's sentences at a time, or events against their articles
+    assert "dbt_state.changed_events" in sql("marts/fct_event.yml", "unique_fct_event_event_id")
+    # singular tests: one article's sentences at a time, one event against its articles; files
+    # against articles whole
     tests = runs[-1] / "run" / "geo_warehouse" / "tests"
     assert "dbt_state.changed_documents" in (tests / "assert_dim_sentence_spans_do_not_overlap.sql").read_text()
-    assert "changed_documents" not in (tests / "assert_fct_event_agrees_with_its_reports.sql").read_text()
+    assert "dbt_state.changed_events" in (tests / "assert_fct_event_agrees_with_its_reports.sql").read_text()
+    assert "changed_" not in (tests / "assert_quarantined_files_have_no_documents.sql").read_text()
 
 
 def test_an_article_whose_reports_changed_event_is_rebuilt(changed):
@@ -131,3 +134,22 @@ def test_an_article_whose_reports_changed_event_is_rebuilt(changed):
     assert moved, "no unchanged article's report changed event: the case is not exercised"
     rebuilt = {row[0] for row in _query(env.pipeline_db, "select document_id from dbt_state.changed_documents")}
     assert moved <= rebuilt, moved - rebuilt
+
+
+def test_the_changed_run_rebuilt_the_changed_events_only(changed):
+    """fct_event and bridge_event_actor are incremental on the event: rebuilt are the events whose
+    row changed, that an article joined or left, or one of whose articles changed; the others
+    stay (their rows equal a fresh build's, test above)."""
+    env, _, _, _ = changed
+    rebuilt, events, built, current = _query(env.pipeline_db, """
+        select (select count(*) from dbt_state.changed_events where event_id in (select event_key from raw.events)),
+               (select count(*) from raw.events), (select count(*) from dbt_state.built_events),
+               (select count(*) from dbt_state.current_events)""")[0]
+    # the events of the article that did not change (its file untouched, no event of its moved) stay
+    assert 0 < rebuilt < events, (rebuilt, events)
+    assert built == current == events
+    stale = _query(env.pipeline_db, """
+        select count(*) from dbt_state.current_events c join dbt_state.built_events b using (event_id)
+        where c.fingerprint <> b.fingerprint""")[0][0]
+    assert stale == 0
+

@@ -17,9 +17,15 @@
       failed (a failed run leaves it, so the next run redoes the same articles).
     - changed_documents: the articles whose fingerprint differs from built_documents, and the
       ones built before that are gone.
+    - current_events, built_events, changed_events: the same for the marts that gather the
+      articles of an event (fct_event, bridge_event_actor). An event's fingerprint covers its
+      row of raw.events and the fingerprints of the articles whose reports it holds: it changes
+      when its row changes, when an article joins or leaves it (that article's fingerprint
+      covers its reports' keys) and when one of its articles changes.
 
     An incremental model filters its input with only_changed_documents() and deletes the rows
-    of changed_documents first (delete_changed_documents(), a pre-hook): an article whose new
+    of changed_documents first (delete_changed_documents(), a pre-hook; the event marts:
+    only_changed_events() and delete_changed_events(), with meta incremental_key: event_id): an article whose new
     version has no rows of that kind loses its old ones, an article that is gone leaves. The
     first build, `dbt build --full-refresh` (what `python3 tasks.py build --full` runs) and a
     missing table build the whole mart. During an incremental `dbt build`, the generic tests of
@@ -98,6 +104,35 @@ left join event_links
     on documents.document_id = event_links.document_id
 {% endmacro %}
 
+{% macro changed_events() %}{{ return(target.database ~ '.dbt_state.changed_events') }}{% endmacro %}
+
+{# needs this run's current_documents #}
+{% macro event_fingerprints() %}
+with
+
+members as (
+
+    select
+        reports.event_key,
+        list_sort(list(distinct current_documents.fingerprint)) as member_fingerprints
+
+    from raw.event_reports as reports
+    inner join {{ target.database }}.dbt_state.current_documents as current_documents
+        on reports.document_id = current_documents.document_id
+    where reports.event_key is not null
+    group by reports.event_key
+
+)
+
+select
+    events.event_key as event_id,
+    md5(concat_ws('|', md5(events::varchar), coalesce(members.member_fingerprints::varchar, ''))) as fingerprint
+
+from raw.events as events
+left join members
+    on events.event_key = members.event_key
+{% endmacro %}
+
 {% macro project_code_checksum() %}
     {%- set parts = [] -%}
     {%- if execute -%}
@@ -132,6 +167,23 @@ left join event_links
             select 1 from {{ state }}.current_documents as current_documents
             where current_documents.document_id = built_documents.document_id
         );
+        create table if not exists {{ state }}.built_events (event_id varchar, fingerprint varchar);
+        create or replace table {{ state }}.current_events as {{ event_fingerprints() }};
+        create or replace table {{ state }}.changed_events as
+        select current_events.event_id
+        from {{ state }}.current_events as current_events
+        where not exists (
+            select 1 from {{ state }}.built_events as built_events
+            where built_events.event_id = current_events.event_id
+                and built_events.fingerprint = current_events.fingerprint
+        )
+        union
+        select built_events.event_id
+        from {{ state }}.built_events as built_events
+        where not exists (
+            select 1 from {{ state }}.current_events as current_events
+            where current_events.event_id = built_events.event_id
+        );
     {%- endif -%}
 {% endmacro %}
 
@@ -148,6 +200,8 @@ left join event_links
         {%- if not failed and built | length == incremental | length -%}
             create or replace table {{ target.database }}.dbt_state.built_documents as
             select document_id, fingerprint from {{ target.database }}.dbt_state.current_documents;
+            create or replace table {{ target.database }}.dbt_state.built_events as
+            select event_id, fingerprint from {{ target.database }}.dbt_state.current_events;
         {%- endif -%}
     {%- endif -%}
 {% endmacro %}
@@ -166,43 +220,60 @@ left join event_links
     {%- endif -%}
 {% endmacro %}
 
-{# whether the tests on `relation` read only this run's rows: an incremental mart, or a view
-   whose rows for an article depend on what the article's fingerprint covers (meta
+{# the same two for the marts of events (meta incremental_key: event_id) #}
+{% macro only_changed_events(column='event_id') %}
+    {%- if is_incremental() -%}
+        where {{ column }} in (select event_id from {{ changed_events() }})
+    {%- endif -%}
+{% endmacro %}
+
+{% macro delete_changed_events() %}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where event_id in (select event_id from {{ changed_events() }})
+    {%- endif -%}
+{% endmacro %}
+
+{# the condition under which the tests on `relation` read only this run's rows, or none: an
+   incremental mart (its incremental_key: document_id, or event_id for the marts of events), or a
+   view whose rows for an article depend on what the article's fingerprint covers (meta
    rows_per_document: the staging and intermediate views of the per-article stages, the event
-   reports with their keys; not the events, which gather articles). An unchanged article's rows
-   are the ones tested when it last changed. The singular tests of per-article rows read
-   tested_rows(ref(...)) for the same reason. #}
-{% macro reads_changed_documents_only(relation) %}
-    {%- if not execute or flags.WHICH != 'build' or flags.FULL_REFRESH -%}{{ return(false) }}{%- endif -%}
+   reports with their keys). An unchanged article's or event's rows are the ones tested when it
+   last changed. The singular tests of per-article or per-event rows read tested_rows(ref(...))
+   for the same reason. #}
+{% macro changed_rows_condition(relation) %}
+    {%- if not execute or flags.WHICH != 'build' or flags.FULL_REFRESH -%}{{ return(none) }}{%- endif -%}
     {%- for node in graph.nodes.values()
         if node.resource_type == 'model'
         and (node.config.materialized == 'incremental' or (node.config.meta or {}).get('rows_per_document'))
         and (node.alias or node.name) == relation.identifier and node.schema == relation.schema -%}
-        {{ return(true) }}
+        {%- set key = (node.config.meta or {}).get('incremental_key') -%}
+        {%- if node.config.materialized == 'incremental' and key == 'event_id' -%}
+            {{ return('event_id in (select event_id from ' ~ changed_events() ~ ')') }}
+        {%- endif -%}
+        {{ return('document_id in (select document_id from ' ~ changed_documents() ~ ')') }}
     {%- endfor -%}
-    {{ return(false) }}
+    {{ return(none) }}
 {% endmacro %}
 
-{# what a singular test of per-article rows reads (dbt/tests/): `relation`, or during an
-   incremental build this run's articles of it, as the generic tests read them #}
+{# what a singular test of per-article or per-event rows reads (dbt/tests/): `relation`, or
+   during an incremental build this run's rows of it, as the generic tests read them #}
 {% macro tested_rows(relation) -%}
-    {%- if reads_changed_documents_only(relation) -%}
-        {{- return('(select * from ' ~ relation ~ ' where document_id in (select document_id from '
-                   ~ changed_documents() ~ '))') -}}
+    {%- set condition = changed_rows_condition(relation) -%}
+    {%- if condition -%}
+        {{- return('(select * from ' ~ relation ~ ' where ' ~ condition ~ ')') -}}
     {%- else -%}
         {{- return(relation) -}}
     {%- endif -%}
 {%- endmacro %}
 
-{# dbt's get_where_subquery (the relation a generic test reads), with the rows of this run's
-   articles only for the incremental marts during an incremental build #}
+{# dbt's get_where_subquery (the relation a generic test reads), with this run's rows only
+   (changed_rows_condition) during an incremental build #}
 {% macro get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}{%- do conditions.append('(' ~ where ~ ')') -%}{%- endif -%}
-    {%- if reads_changed_documents_only(relation) -%}
-        {%- do conditions.append('document_id in (select document_id from ' ~ changed_documents() ~ ')') -%}
-    {%- endif -%}
+    {%- set changed = changed_rows_condition(relation) -%}
+    {%- if changed -%}{%- do conditions.append(changed) -%}{%- endif -%}
     {%- if conditions -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
     {%- else -%}

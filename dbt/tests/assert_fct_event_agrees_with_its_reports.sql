@@ -3,12 +3,14 @@
 -- bridge_event_document, n_documents its number of articles, n_reports the
 -- number of fct_event_report rows with the event_id, and description the text
 -- of first_sentence_id. Returns the events for which one of these differs.
+-- During an incremental build it checks the events this run rebuilt only
+-- (macros/incremental_documents.sql).
 
 with
 
 events as (
 
-    select * from {{ ref('fct_event') }}
+    select * from {{ tested_rows(ref('fct_event')) }}
 
 ),
 

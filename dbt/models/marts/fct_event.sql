@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_events() }}",
+    )
+}}
+
 with
 
 events as (
 
     select * from {{ ref('stg_events') }}
+    {{ only_changed_events() }}
 
 ),
 
