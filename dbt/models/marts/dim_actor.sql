@@ -6,6 +6,8 @@ actors as (
 
 ),
 
+-- from the mart, not int_actor_mentions_enriched: the same rows, without the view's joins to the
+-- articles and their sentences (a scan of three columns)
 mention_totals as (
 
     select
@@ -15,7 +17,7 @@ mention_totals as (
         min(published_date) as first_published_date,
         max(published_date) as last_published_date
 
-    from {{ ref('int_actor_mentions_enriched') }}
+    from {{ ref('fct_actor_mention') }}
     group by actor_id
 
 ),
