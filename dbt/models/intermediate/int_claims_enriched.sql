@@ -22,6 +22,7 @@ occurred_reports as (
 
     select
         event_id,
+        document_id,
         sentence_id,
         trigger_char_start
 
@@ -76,7 +77,10 @@ claim_events as (
 
     from claims
     inner join occurred_reports
-        on claims.sentence_id = occurred_reports.sentence_id
+        -- the sentence id holds the article's; the article's id lets a filter on it reach both sides
+        on
+            claims.document_id = occurred_reports.document_id
+            and claims.sentence_id = occurred_reports.sentence_id
     group by claims.claim_id
 
 ),
