@@ -111,23 +111,41 @@ left join event_links
 {% macro event_fingerprints() %}
 with
 
+memberships as (
+
+    select distinct
+        event_key,
+        document_id
+
+    from raw.event_reports
+    where event_key is not null
+
+),
+
+-- an order-independent checksum of the articles' fingerprints with fixed-size state (a sorted
+-- list per event ran out of memory under the 2 GB cap at 100,000 documents)
 members as (
 
     select
-        reports.event_key,
-        list_sort(list(distinct current_documents.fingerprint)) as member_fingerprints
+        memberships.event_key,
+        count(*) as member_count,
+        sum(hash(current_documents.fingerprint)::hugeint) as member_checksum
 
-    from raw.event_reports as reports
+    from memberships
     inner join {{ target.database }}.dbt_state.current_documents as current_documents
-        on reports.document_id = current_documents.document_id
-    where reports.event_key is not null
-    group by reports.event_key
+        on memberships.document_id = current_documents.document_id
+    group by memberships.event_key
 
 )
 
 select
     events.event_key as event_id,
-    md5(concat_ws('|', md5(events::varchar), coalesce(members.member_fingerprints::varchar, ''))) as fingerprint
+    md5(concat_ws(
+        '|',
+        md5(events::varchar),
+        coalesce(members.member_count::varchar, ''),
+        coalesce(members.member_checksum::varchar, '')
+    )) as fingerprint
 
 from raw.events as events
 left join members
