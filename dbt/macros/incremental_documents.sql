@@ -191,6 +191,32 @@ left join members
     {{- return(local_md5(parts | sort | join(','))) -}}
 {% endmacro %}
 
+{# the state of one kind ('document' or 'event'): this run's fingerprints (current_<kind>s),
+   and changed_<kind>s: the ids whose fingerprint differs from built_<kind>s, those built that
+   are gone, and those `mart` holds that are gone (mart_rows_gone) #}
+{% macro changes_of(kind, fingerprints, mart) %}
+    {%- set state = target.database ~ '.dbt_state' -%}
+    {%- set id = kind ~ '_id' -%}
+        create table if not exists {{ state }}.built_{{ kind }}s ({{ id }} varchar, fingerprint varchar);
+        create or replace table {{ state }}.current_{{ kind }}s as {{ fingerprints }};
+        create or replace table {{ state }}.changed_{{ kind }}s as
+        select current_ids.{{ id }}
+        from {{ state }}.current_{{ kind }}s as current_ids
+        where not exists (
+            select 1 from {{ state }}.built_{{ kind }}s as built_ids
+            where built_ids.{{ id }} = current_ids.{{ id }}
+                and built_ids.fingerprint = current_ids.fingerprint
+        )
+        union
+        select built_ids.{{ id }}
+        from {{ state }}.built_{{ kind }}s as built_ids
+        where not exists (
+            select 1 from {{ state }}.current_{{ kind }}s as current_ids
+            where current_ids.{{ id }} = built_ids.{{ id }}
+        )
+        {{ mart_rows_gone(mart, id, state ~ '.current_' ~ kind ~ 's') }};
+{% endmacro %}
+
 {# on-run-start: what this run has to rebuild #}
 {% macro prepare_changed_documents() %}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
@@ -200,42 +226,8 @@ left join members
             instead of the previous run's -#}
         drop table if exists {{ state }}.changed_documents;
         drop table if exists {{ state }}.changed_events;
-        create table if not exists {{ state }}.built_documents (document_id varchar, fingerprint varchar);
-        create or replace table {{ state }}.current_documents as {{ document_fingerprints() }};
-        create or replace table {{ state }}.changed_documents as
-        select current_documents.document_id
-        from {{ state }}.current_documents as current_documents
-        where not exists (
-            select 1 from {{ state }}.built_documents as built_documents
-            where built_documents.document_id = current_documents.document_id
-                and built_documents.fingerprint = current_documents.fingerprint
-        )
-        union
-        select built_documents.document_id
-        from {{ state }}.built_documents as built_documents
-        where not exists (
-            select 1 from {{ state }}.current_documents as current_documents
-            where current_documents.document_id = built_documents.document_id
-        )
-        {{ mart_rows_gone('dim_document', 'document_id', state ~ '.current_documents') }};
-        create table if not exists {{ state }}.built_events (event_id varchar, fingerprint varchar);
-        create or replace table {{ state }}.current_events as {{ event_fingerprints() }};
-        create or replace table {{ state }}.changed_events as
-        select current_events.event_id
-        from {{ state }}.current_events as current_events
-        where not exists (
-            select 1 from {{ state }}.built_events as built_events
-            where built_events.event_id = current_events.event_id
-                and built_events.fingerprint = current_events.fingerprint
-        )
-        union
-        select built_events.event_id
-        from {{ state }}.built_events as built_events
-        where not exists (
-            select 1 from {{ state }}.current_events as current_events
-            where current_events.event_id = built_events.event_id
-        )
-        {{ mart_rows_gone('fct_event', 'event_id', state ~ '.current_events') }};
+        {{ changes_of('document', document_fingerprints(), 'dim_document') }}
+        {{ changes_of('event', event_fingerprints(), 'fct_event') }}
     {%- endif -%}
 {% endmacro %}
 
