@@ -141,7 +141,11 @@ def read_manifest(folder: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-_WORK: dict = {}  # the templates and folder, for forked workers
+_WORK: dict = {}  # the templates and folder, in the workers (set by _init_worker)
+
+
+def _init_worker(work: dict) -> None:
+    _WORK.update(work)
 
 
 def _write_copies(args: tuple[int, int]) -> list[tuple[int, str, int]]:
@@ -189,7 +193,9 @@ def ensure_collection(n_files: int, seed: int = 7, workers: int = 2, log=print) 
     ids = manifest.get("content_ids", [])[:first_copy * per_copy]
     got: list[tuple[int, str, int]] = []
     if workers > 1 and len(chunks) > 1:
-        with mp.get_context("fork").Pool(workers) as pool:
+        # spawned, not forked: a fork of this threaded process (polars' and DuckDB's pools) once
+        # left a worker dead and another blocked on a lock it inherited, and the run hung
+        with mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(dict(_WORK),)) as pool:
             for part in pool.imap(_write_copies, chunks):
                 got.extend(part)
     else:
