@@ -33,23 +33,33 @@ occurred_reports as (
 
 documents as (
 
-    select * from {{ ref('stg_normalized_documents') }}
+    select
+        document_id,
+        published_date
+
+    from {{ ref('stg_normalized_documents') }}
 
 ),
+
+-- One chain of left joins from the claims, each ranked within (document_id, claim_id): a filter
+-- on document_id then reaches the scan of the claims through every step (DuckDB pushes a
+-- filter on a partition key through a window, and into the left side of a left join only).
+-- Ranking in separate CTEs joined back on claim_id ranked every claim of the collection
+-- whenever an incremental build read a few hundred articles of this view.
 
 -- every figure whose whole span lies inside the claim's span, the first (by position) ranked 1
 claim_statistic_candidates as (
 
     select
-        claims.claim_id,
+        claims.*,
         statistics.statistic_id,
         row_number() over (
-            partition by claims.claim_id
+            partition by claims.document_id, claims.claim_id
             order by statistics.char_start, statistics.char_end, statistics.statistic_id
         ) as statistic_rank
 
     from claims
-    inner join statistics
+    left join statistics
         on
             claims.document_id = statistics.document_id
             and claims.char_start <= statistics.char_start
@@ -57,31 +67,23 @@ claim_statistic_candidates as (
 
 ),
 
-claim_statistics as (
+-- the event of the first occurred report (by trigger position) in the claim's sentence
+claim_event_candidates as (
 
     select
-        claim_id,
-        statistic_id
+        claim_statistic_candidates.*,
+        occurred_reports.event_id,
+        row_number() over (
+            partition by claim_statistic_candidates.document_id, claim_statistic_candidates.claim_id
+            order by occurred_reports.trigger_char_start, occurred_reports.event_id
+        ) as event_rank
 
     from claim_statistic_candidates
-    where statistic_rank = 1
-
-),
-
--- the event of the first occurred report (by trigger position) in the claim's sentence
-claim_events as (
-
-    select
-        claims.claim_id,
-        min_by(occurred_reports.event_id, occurred_reports.trigger_char_start) as event_id
-
-    from claims
-    inner join occurred_reports
-        -- the sentence id holds the article's; the article's id lets a filter on it reach both sides
+    left join occurred_reports
         on
-            claims.document_id = occurred_reports.document_id
-            and claims.sentence_id = occurred_reports.sentence_id
-    group by claims.claim_id
+            claim_statistic_candidates.document_id = occurred_reports.document_id
+            and claim_statistic_candidates.sentence_id = occurred_reports.sentence_id
+    where claim_statistic_candidates.statistic_rank = 1
 
 ),
 
@@ -103,17 +105,14 @@ enriched as (
         claims.char_end,
         claims.is_direct_quote,
         claims.claim_type,
-        claim_statistics.statistic_id,
-        claim_events.event_id,
+        claims.statistic_id,
+        claims.event_id,
         documents.published_date
 
-    from claims
-    left join claim_statistics
-        on claims.claim_id = claim_statistics.claim_id
-    left join claim_events
-        on claims.claim_id = claim_events.claim_id
+    from claim_event_candidates as claims
     left join documents
         on claims.document_id = documents.document_id
+    where claims.event_rank = 1
 
 )
 

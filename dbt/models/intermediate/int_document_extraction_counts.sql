@@ -1,8 +1,20 @@
+-- One aggregate over the union of the article and its facts, grouped by document_id, rather
+-- than three aggregates left-joined to the articles: DuckDB pushes a filter on a group key
+-- through the aggregate and the union into every scan, and it does not push a list of ids
+-- into the right side of a left join. During an incremental build the marts and the tests
+-- read a few hundred articles of this view, and the joined form counted every article's
+-- facts each time (about 9 s per test at 100,000 documents).
 with
 
 documents as (
 
-    select document_id from {{ ref('stg_normalized_documents') }}
+    select
+        document_id,
+        'document' as fact,
+        cast(null as varchar) as actor_id,
+        false as is_casualty
+
+    from {{ ref('stg_normalized_documents') }}
 
 ),
 
@@ -10,11 +22,11 @@ actor_mentions as (
 
     select
         document_id,
-        count(*) as actor_mention_count,
-        count(distinct actor_id) as distinct_actor_count
+        'actor_mention' as fact,
+        actor_id,
+        false as is_casualty
 
     from {{ ref('stg_actor_mentions') }}
-    group by document_id
 
 ),
 
@@ -22,11 +34,11 @@ statistics as (
 
     select
         document_id,
-        count(*) as statistic_count,
-        count(*) filter (where statistic_type = 'casualty') as casualty_statistic_count
+        'statistic' as fact,
+        cast(null as varchar) as actor_id,
+        coalesce(statistic_type = 'casualty', false) as is_casualty
 
     from {{ ref('stg_statistics') }}
-    group by document_id
 
 ),
 
@@ -34,31 +46,41 @@ date_mentions as (
 
     select
         document_id,
-        count(*) as date_mention_count
+        'date_mention' as fact,
+        cast(null as varchar) as actor_id,
+        false as is_casualty
 
     from {{ ref('stg_date_mentions') }}
-    group by document_id
 
 ),
 
-joined as (
+facts as (
+
+    select * from documents
+    union all
+    select * from actor_mentions
+    union all
+    select * from statistics
+    union all
+    select * from date_mentions
+
+),
+
+counted as (
 
     select
-        documents.document_id,
-        coalesce(actor_mentions.actor_mention_count, 0) as actor_mention_count,
-        coalesce(actor_mentions.distinct_actor_count, 0) as distinct_actor_count,
-        coalesce(statistics.statistic_count, 0) as statistic_count,
-        coalesce(statistics.casualty_statistic_count, 0) as casualty_statistic_count,
-        coalesce(date_mentions.date_mention_count, 0) as date_mention_count
+        document_id,
+        count(*) filter (where fact = 'actor_mention') as actor_mention_count,
+        count(distinct actor_id) as distinct_actor_count,
+        count(*) filter (where fact = 'statistic') as statistic_count,
+        count(*) filter (where fact = 'statistic' and is_casualty) as casualty_statistic_count,
+        count(*) filter (where fact = 'date_mention') as date_mention_count
 
-    from documents
-    left join actor_mentions
-        on documents.document_id = actor_mentions.document_id
-    left join statistics
-        on documents.document_id = statistics.document_id
-    left join date_mentions
-        on documents.document_id = date_mentions.document_id
+    from facts
+    group by document_id
+    -- facts of an article that is gone are left to the relationships tests
+    having count(*) filter (where fact = 'document') > 0
 
 )
 
-select * from joined
+select * from counted

@@ -6,44 +6,6 @@ source as (
 
 ),
 
--- removed_lines arrives as a list of {reason, lines}, one entry per reason; summing per
--- reason keeps map_from_entries (which rejects repeated keys) safe if that ever changes
-removed_line_entries as (
-
-    select
-        document_id,
-        unnest(removed_lines) as removed_line
-
-    from source
-
-),
-
-removed_line_totals as (
-
-    select
-        document_id,
-        struct_extract(removed_line, 'reason') as reason,
-        cast(sum(struct_extract(removed_line, 'lines')) as integer) as line_count
-
-    from removed_line_entries
-    group by
-        document_id,
-        reason
-
-),
-
-removed_line_maps as (
-
-    select
-        document_id,
-        map_from_entries(list(struct_pack(reason, line_count) order by reason)) as removed_lines,
-        cast(sum(line_count) as integer) as removed_line_count
-
-    from removed_line_totals
-    group by document_id
-
-),
-
 renamed as (
 
     select
@@ -72,12 +34,33 @@ renamed as (
         -- how the article was extracted, and what was left out of it
         cast(source.content_type as varchar) as content_type,
         cast(source.extraction_method as varchar) as extraction_method,
-        coalesce(removed_line_maps.removed_lines, map()) as removed_lines,
-        coalesce(removed_line_maps.removed_line_count, 0) as removed_line_count
+        -- removed_lines arrives as a list of {reason, lines}, one entry per reason; summing
+        -- per reason keeps map_from_entries (which rejects repeated keys) safe if that ever
+        -- changes. Computed within the row, without an aggregate joined back on document_id,
+        -- so that a filter on document_id reaches the scan of the raw table (a join back made
+        -- DuckDB materialize the whole table, body_text included, before any filter)
+        coalesce(
+            map_from_entries(
+                list_transform(
+                    list_sort(list_distinct(list_transform(
+                        source.removed_lines, lambda entry: struct_pack(reason := entry.reason)
+                    ))),
+                    lambda kept: struct_pack(
+                        reason := kept.reason,
+                        line_count := cast(list_sum(list_transform(
+                            list_filter(source.removed_lines, lambda entry: entry.reason = kept.reason),
+                            lambda entry: entry.lines
+                        )) as integer)
+                    )
+                )
+            ),
+            map()
+        ) as removed_lines,
+        coalesce(
+            cast(list_sum(list_transform(source.removed_lines, lambda entry: entry.lines)) as integer), 0
+        ) as removed_line_count
 
     from source
-    left join removed_line_maps
-        on source.document_id = removed_line_maps.document_id
 
 )
 
