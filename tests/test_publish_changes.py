@@ -125,3 +125,77 @@ def test_a_change_duckdb_refuses_or_a_result_that_differs_is_not_published(publi
         w.publish_changes(source, target, wrong, keys=KEYS)
     assert target.read_bytes() == before
     assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
+
+
+def _scoped(ids: list[str]) -> dict[str, tuple[str, str]]:
+    listed = " union all ".join(f"select '{i}' as document_id" for i in ids)
+    return {"dim_document": ("document_id", listed), "fct_statistic": ("document_id", listed)}
+
+
+def test_a_scope_compares_only_its_rows_and_gives_the_same_file(published, tmp_path):
+    """With the articles that changed as the scope (what published_scopes derives from dbt's state),
+    the copy equals a whole copy; rows outside the scope are not compared."""
+    source, target = published
+    expected = w.fingerprints(source, KEYS)
+    # doc3, doc5, doc7, doc100 changed; s9 moved from doc9 to doc8, s13 and s23 are doc3's and doc13's and doc23's
+    applied = w.publish_changes(source, target, expected.tables, keys=KEYS,
+                                scopes=_scoped(["doc3", "doc5", "doc7", "doc8", "doc9", "doc13", "doc23", "doc100"]))
+    whole = tmp_path / "whole.duckdb"
+    w.publish_snapshot(source, whole, keys=KEYS)
+    for table in KEYS:
+        assert rows(target, table) == rows(whole, table), table
+    assert applied.counts == {"dim_document": 100, "fct_claim": 495, "fct_statistic": 991, "loose": 51}
+
+
+def test_a_change_outside_the_scope_is_not_published_as_if_equal(published):
+    """A scope that misses a changed row (a stale state) must not publish a file that differs from
+    the marts: the check of every row against the marts' fingerprints refuses it."""
+    source, target = published
+    before = target.read_bytes()
+    with pytest.raises(w.ChangesNotApplicable, match="came out different|refused"):
+        w.publish_changes(source, target, w.fingerprints(source, KEYS).tables, keys=KEYS,
+                          scopes=_scoped(["doc3", "doc5", "doc100"]))  # doc7's title change is outside
+    assert target.read_bytes() == before
+
+
+def test_published_scopes_follow_the_built_fingerprints(tmp_path):
+    """published_scopes: the ids whose built fingerprint moved since the snapshot was published,
+    those gone on either side, and the last run's changed ids; none before a snapshot is recorded."""
+    db, target = tmp_path / "pipeline.duckdb", tmp_path / "warehouse.duckdb"
+    marts = {"dim_document": "document", "fct_event": "event"}
+    con = duckdb.connect(str(db))
+    con.execute("create schema dbt_state")
+    con.execute("create table dbt_state.built_documents as select * from (values ('d1', 'a'), ('d2', 'b'), "
+                "('d3', 'c')) t(document_id, fingerprint)")
+    con.execute("create table dbt_state.changed_documents (document_id varchar)")
+    con.execute("create table dbt_state.built_events (event_id varchar, fingerprint varchar)")
+    con.execute("create table dbt_state.changed_events (event_id varchar)")
+    con.close()
+    assert w.published_scopes(db, target, marts) == {}
+    w.record_published_ids(db, target)
+    con = duckdb.connect(str(db))
+    con.execute("update dbt_state.built_documents set fingerprint = 'b2' where document_id = 'd2'")
+    con.execute("delete from dbt_state.built_documents where document_id = 'd3'")
+    con.execute("insert into dbt_state.built_documents values ('d4', 'd')")
+    con.execute("insert into dbt_state.changed_documents values ('d1')")
+    con.close()
+    scopes = w.published_scopes(db, target, marts)
+    assert set(scopes) == {"dim_document"}  # no event was published yet
+    column, query = scopes["dim_document"]
+    con = duckdb.connect()
+    con.execute(f"attach '{db}' as src (read_only)")
+    assert column == "document_id"
+    assert sorted(r[0] for r in con.execute(query).fetchall()) == ["d1", "d2", "d3", "d4"]
+    con.close()
+    assert w.published_scopes(db, tmp_path / "elsewhere.duckdb", marts) == {}  # per target
+
+
+def test_incremental_marts_from_the_manifest():
+    import json
+
+    from dagster_project.project import dbt_project
+
+    marts = w.incremental_marts(json.loads(dbt_project().manifest_path.read_text()))
+    assert marts["dim_document"] == "document" and marts["fct_event"] == "event"
+    assert marts["bridge_event_actor"] == "event" and marts["fct_claim"] == "document"
+    assert "dim_actor" not in marts and "dim_date" not in marts

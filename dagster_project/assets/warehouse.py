@@ -768,6 +768,70 @@ def record_snapshot(db: os.PathLike, target: os.PathLike, fingerprint: str, layo
                     [os.path.abspath(target), fingerprint, *stamp, layout, rows_changed_since_copy])
 
 
+# What each snapshot holds, by article and event: the fingerprints the incremental marts were
+# built from (dbt_state.built_documents / built_events, dbt/macros/incremental_documents.sql) when
+# the snapshot was published. The next publish compares only the rows of the ids whose
+# fingerprint moved since then (published_scopes), not every row of both files.
+_SCOPE_KINDS = ("document", "event")
+
+
+def record_published_ids(db: os.PathLike, target: os.PathLike) -> None:
+    """Remember, for `target`, the built fingerprints of the marts it now holds."""
+    with duck.connect(os.fspath(db), config=DUCKDB_CONFIG) as con:
+        have = {r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() "
+            "and schema_name = 'dbt_state'").fetchall()}
+        con.execute(f"create schema if not exists {_STATE_SCHEMA}")
+        for kind in _SCOPE_KINDS:
+            table = f"{_STATE_SCHEMA}.published_{kind}s"
+            con.execute(f"create table if not exists {table} (target varchar not null, {kind}_id varchar not null, "
+                        f"fingerprint varchar)")
+            con.execute(f"delete from {table} where target = ?", [os.path.abspath(target)])
+            if f"built_{kind}s" in have:
+                con.execute(f"insert into {table} select ?, {kind}_id, fingerprint from dbt_state.built_{kind}s",
+                            [os.path.abspath(target)])
+
+
+def incremental_marts(manifest: Mapping[str, Any], schema: str = PUBLISHED_SCHEMA) -> dict[str, str]:
+    """mart -> the kind of id its incremental model is rebuilt by ('document' or 'event')."""
+    out = {}
+    for node in manifest.get("nodes", {}).values():
+        config = node.get("config") or {}
+        if node.get("resource_type") == "model" and node.get("schema") == schema \
+                and config.get("materialized") == "incremental":
+            key = (config.get("meta") or {}).get("incremental_key") or "document_id"
+            out[node.get("alias") or node["name"]] = key.removesuffix("_id")
+    return out
+
+
+def published_scopes(db: os.PathLike, target: os.PathLike, marts: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """For publish_changes: mart -> (id column, query over the attached `src`) of the ids whose
+    rows may differ between the marts and the snapshot at `target`: those whose built fingerprint
+    differs from the one recorded when the snapshot was published, those gone on either side,
+    and the last dbt run's changed ids (a run that failed half-way rebuilt some without
+    recording them). A kind without that state (no snapshot recorded yet) gets no scope: its
+    marts are compared whole."""
+    where = _literal(os.path.abspath(target))
+    kinds = {}
+    with duck.connect(os.fspath(db), read_only=True, config=DUCKDB_CONFIG) as con:
+        have = {f"{r[0]}.{r[1]}" for r in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = current_database()").fetchall()}
+        for kind in _SCOPE_KINDS:
+            need = {f"dbt_state.built_{kind}s", f"dbt_state.changed_{kind}s", f"{_STATE_SCHEMA}.published_{kind}s"}
+            if not need <= have or not con.execute(
+                    f"select count(*) from {_STATE_SCHEMA}.published_{kind}s where target = {where}").fetchone()[0]:
+                continue
+            built, published, changed = (f"src.dbt_state.built_{kind}s", f"src.{_STATE_SCHEMA}.published_{kind}s",
+                                         f"src.dbt_state.changed_{kind}s")
+            kinds[kind] = (
+                f"select b.{kind}_id from {built} as b left join {published} as p "
+                f"on p.target = {where} and p.{kind}_id = b.{kind}_id where p.fingerprint is distinct from b.fingerprint "
+                f"union all select p.{kind}_id from {published} as p where p.target = {where} "
+                f"and not exists (select 1 from {built} as b where b.{kind}_id = p.{kind}_id) "
+                f"union all select {kind}_id from {changed}")
+    return {mart: (f"{kind}_id", kinds[kind]) for mart, kind in marts.items() if kind in kinds}
+
+
 # ---------------------------------------------------------------------------
 # Publishing a change as a change: the previous snapshot, copied, with the changed rows replaced
 # ---------------------------------------------------------------------------
@@ -798,7 +862,8 @@ class AppliedChanges:
 def publish_changes(source: os.PathLike, target: os.PathLike, expected: Mapping[str, tuple[int, int]],
                     keys: Mapping[str, TableKeys] | None = None, schema: str = PUBLISHED_SCHEMA,
                     verify: Callable[[str, dict[str, int]], None] | None = None,
-                    max_changed_rows: int | None = None) -> AppliedChanges:
+                    max_changed_rows: int | None = None,
+                    scopes: Mapping[str, tuple[str, str]] | None = None) -> AppliedChanges:
     """Publish `schema` of `source` by copying the snapshot at `target` and changing, in the copy,
     only the rows that differ, then moving the copy over `target` atomically, as publish_snapshot
     does. The caller has checked that `target` is the snapshot this pipeline wrote with the same
@@ -811,7 +876,13 @@ def publish_changes(source: os.PathLike, target: os.PathLike, expected: Mapping[
     children. The copy must then hold exactly `expected` (table -> rows and sum of row hashes,
     `fingerprints(source).tables`), else nothing is published and ChangesNotApplicable says why;
     so it is when more than `max_changed_rows` rows differ, or DuckDB refuses a change. The
-    caller then writes the file whole."""
+    caller then writes the file whole.
+
+    `scopes` (table -> (column, query)) limits the comparison of a table to the rows whose
+    `column` is among the ids the query returns (a query over the attached pipeline database
+    `src`; published_scopes gives the ids of the articles and events the incremental marts
+    rebuilt since this snapshot). The rows outside are taken as equal, and the check of every
+    table's rows against `expected`, which reads every row, still fails when one was not."""
     import shutil
 
     target = os.fspath(target)
@@ -842,8 +913,10 @@ def publish_changes(source: os.PathLike, target: os.PathLike, expected: Mapping[
             "and schema_name = ?", [schema]).fetchall() if _is_nested(dtype)}
         fitted = applicable_keys(keys or {}, columns)
         order = creation_order(fitted)
+        scoped = _scope_tables(con, {t: s for t, s in (scopes or {}).items() if t in columns and s[0] in columns[t]})
         plans = {name: _change_plan(con, schema, name, columns[name], fitted[name],
-                                    [c for c in columns[name] if (name, c) in nested]) for name in order}
+                                    [c for c in columns[name] if (name, c) in nested], scoped.get(name))
+                 for name in order}
         for name in order:  # parents before children: a replaced row's children are replaced too
             for fk in fitted[name].foreign_keys:
                 if fk.table != name:
@@ -948,8 +1021,21 @@ def _is_nested(data_type: str) -> bool:
     return data_type.endswith("]") or data_type.split("(")[0].strip().upper() in ("STRUCT", "MAP", "UNION")
 
 
+def _scope_tables(con, scopes: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """table -> a condition on its rows (alias t): `column` among the ids of the scope's query,
+    each distinct query written once to a temporary table."""
+    made: dict[str, str] = {}
+    out = {}
+    for table, (column, query) in sorted(scopes.items()):
+        if query not in made:
+            made[query] = f"publish_scope_{len(made)}"
+            con.execute(f"create or replace temp table {made[query]} as select distinct * from ({query}) as ids")
+        out[table] = f"t.{_ident(column)} in (select * from temp.main.{made[query]})"
+    return out
+
+
 def _change_plan(con, schema: str, table: str, columns: list[str], keys: TableKeys,
-                 nested: Sequence[str] = ()) -> _ChangePlan:
+                 nested: Sequence[str] = (), scope: str | None = None) -> _ChangePlan:
     # DuckDB updates a column of a nested type (list, struct, map) by deleting and inserting the
     # row, which it refuses for a referenced row: such a change replaces the row, as a key change does
     constrained = set(keys.primary_key) | {c for u in keys.unique for c in u} | {
@@ -962,7 +1048,7 @@ def _change_plan(con, schema: str, table: str, columns: list[str], keys: TableKe
     pk = ", ".join(_ident(c) for c in key)
     hashed = lambda cols: "hash(" + ", ".join(_ident(c) for c in cols) + ")"  # noqa: E731
     side = lambda db: (f"select {pk}, hash(t) as row_hash, {hashed(keyed)} as key_hash "  # noqa: E731
-                       f"from {db}.{_ident(schema)}.{_ident(table)} as t")
+                       f"from {db}.{_ident(schema)}.{_ident(table)} as t" + (f" where {scope}" if scope else ""))
     con.execute(f"""
         create or replace temp table {_ident('publish_changes_' + table)} as
         select {', '.join(f'coalesce(n.{_ident(c)}, o.{_ident(c)}) as {_ident(c)}' for c in key)},
@@ -1048,7 +1134,8 @@ def published_warehouse(context: dg.AssetExecutionContext, config: PublishConfig
         else:
             try:
                 applied = publish_changes(db, target, prints.tables, keys=keys, verify=verify if cli else None,
-                                          max_changed_rows=budget)
+                                          max_changed_rows=budget,
+                                          scopes=published_scopes(db, target, incremental_marts(_manifest())))
             except ChangesNotApplicable as exc:
                 why_whole = str(exc)
             except duck.OutOfMemoryException as exc:  # the copy is discarded; writing whole fits
@@ -1063,6 +1150,7 @@ def published_warehouse(context: dg.AssetExecutionContext, config: PublishConfig
             context.log.info(f"published_warehouse: writing {target} whole ({why_whole})")
             counts = publish_snapshot(db, target, keys=keys, verify=verify if cli else None)
         record_snapshot(db, target, prints.content, prints.layout, since_copy)
+    record_published_ids(db, target)
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(target)),
         "storage_version": PUBLISHED_STORAGE_VERSION,
