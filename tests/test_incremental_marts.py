@@ -161,9 +161,10 @@ def test_the_changed_run_rebuilt_the_changed_events_only(changed):
 
 def test_rows_that_no_state_lists_leave_the_marts(changed):
     """Rows of an event or an article that nothing produces any more leave the marts even when
-    the built state does not list them (the state was lost, or the mart was a table before it
-    became incremental: at 100,000 documents an old fct_event's events stayed and publishing
-    failed on their articles' foreign keys). Last in the module: it changes the build's folder."""
+    the built state does not list them, in every incremental mart (the state was lost, the mart
+    was a table before it became incremental, or a run was killed between two marts: at 100,000
+    documents rows of gone events stayed in bridge_event_actor, and publishing failed on the
+    foreign key). Last in the module: it changes the build's folder."""
     env, fresh, _, _ = changed
     con = duckdb.connect(str(env.pipeline_db))
     try:
@@ -171,6 +172,12 @@ def test_rows_that_no_state_lists_leave_the_marts(changed):
                     "from marts.fct_event limit 1")
         con.execute("insert into marts.dim_document select * replace ('gone' || document_id as document_id) "
                     "from marts.dim_document limit 1")
+        # what a run killed between two marts leaves: rows of an event or article that the first
+        # mart no longer holds and no state lists (at 100,000 documents, bridge_event_actor)
+        con.execute("insert into marts.bridge_event_actor select * replace ('stray' || event_id as event_id) "
+                    "from marts.bridge_event_actor limit 1")
+        con.execute("insert into marts.fct_claim select * replace ('stray' || document_id as document_id, "
+                    "'stray' || claim_id as claim_id) from marts.fct_claim limit 1")
         con.execute("drop table dbt_state.built_events")
         con.execute("delete from dbt_state.built_documents where document_id in "
                     "(select document_id from marts.dim_document limit 1)")
@@ -180,4 +187,6 @@ def test_rows_that_no_state_lists_leave_the_marts(changed):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert _query(env.pipeline_db, "select count(*) from marts.fct_event where event_id like 'gone%'") == [(0,)]
     assert _query(env.pipeline_db, "select count(*) from marts.dim_document where document_id like 'gone%'") == [(0,)]
+    assert _query(env.pipeline_db, "select count(*) from marts.bridge_event_actor where event_id like 'stray%'") == [(0,)]
+    assert _query(env.pipeline_db, "select count(*) from marts.fct_claim where document_id like 'stray%'") == [(0,)]
     assert marts_differences(env.warehouse, fresh.warehouse) == []

@@ -193,8 +193,8 @@ left join members
 
 {# the state of one kind ('document' or 'event'): this run's fingerprints (current_<kind>s),
    and changed_<kind>s: the ids whose fingerprint differs from built_<kind>s, those built that
-   are gone, and those `mart` holds that are gone (mart_rows_gone) #}
-{% macro changes_of(kind, fingerprints, mart) %}
+   are gone, and those an incremental mart of that kind holds that are gone (mart_rows_gone) #}
+{% macro changes_of(kind, fingerprints) %}
     {%- set state = target.database ~ '.dbt_state' -%}
     {%- set id = kind ~ '_id' -%}
         create table if not exists {{ state }}.built_{{ kind }}s ({{ id }} varchar, fingerprint varchar);
@@ -214,7 +214,7 @@ left join members
             select 1 from {{ state }}.current_{{ kind }}s as current_ids
             where current_ids.{{ id }} = built_ids.{{ id }}
         )
-        {{ mart_rows_gone(mart, id, state ~ '.current_' ~ kind ~ 's') }};
+        {{ mart_rows_gone(id, state ~ '.current_' ~ kind ~ 's') }};
 {% endmacro %}
 
 {# on-run-start: what this run has to rebuild #}
@@ -226,21 +226,26 @@ left join members
             instead of the previous run's -#}
         drop table if exists {{ state }}.changed_documents;
         drop table if exists {{ state }}.changed_events;
-        {{ changes_of('document', document_fingerprints(), 'dim_document') }}
-        {{ changes_of('event', event_fingerprints(), 'fct_event') }}
+        {{ changes_of('document', document_fingerprints()) }}
+        {{ changes_of('event', event_fingerprints()) }}
     {%- endif -%}
 {% endmacro %}
 
-{# The ids that the mart `model` holds and this run has not: gone, though no built state
-   lists them (the state was lost, or the mart was a table before it became incremental: at
-   100,000 documents fct_event kept events of an older linking that built_events, new, did not
-   know, and publishing failed on their articles' foreign keys). Empty when the mart is not
-   there yet. #}
-{% macro mart_rows_gone(model, column, current) %}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == model -%}
+{# The ids that an incremental mart of this kind of id (`column`: document_id, or event_id for
+   the marts with meta incremental_key: event_id) holds and this run has not: gone, though no
+   built state lists them. Every such mart is read, not one: a run killed between two marts
+   leaves the first rebuilt and the second not, and built state is recorded only at the end of
+   a run that built them all. At 100,000 documents a run killed after fct_event had dropped
+   events left their rows in bridge_event_actor, which no later state listed, and publishing
+   failed on the foreign key; before that an old fct_event's events stayed when it became
+   incremental. Marts not built yet are skipped. #}
+{% macro mart_rows_gone(column, current) %}
+    {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and node.config.materialized == 'incremental'
+        and ((node.config.meta or {}).get('incremental_key') or 'document_id') == column -%}
         {%- set relation = adapter.get_relation(database=node.database, schema=node.schema,
                                                 identifier=node.alias or node.name) -%}
-        {%- if relation is not none -%}
+        {%- if relation is not none %}
         union
         select mart.{{ column }}
         from {{ relation }} as mart
