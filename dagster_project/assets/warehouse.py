@@ -1021,16 +1021,26 @@ def _is_nested(data_type: str) -> bool:
     return data_type.endswith("]") or data_type.split("(")[0].strip().upper() in ("STRUCT", "MAP", "UNION")
 
 
+# a scope of at most this many ids is written into the condition as a list of literals: DuckDB
+# evaluates those in the scan, before reading the other columns the row hash needs, and a
+# subquery after the scan (dim_document, 1,099 changed articles at 100,000 documents: 0.19 s
+# against 1.23 s)
+_SCOPE_LITERALS = 20_000
+
+
 def _scope_tables(con, scopes: Mapping[str, tuple[str, str]]) -> dict[str, str]:
     """table -> a condition on its rows (alias t): `column` among the ids of the scope's query,
-    each distinct query written once to a temporary table."""
+    each distinct query run once (a temporary table, or a list of literals when it is short)."""
     made: dict[str, str] = {}
     out = {}
     for table, (column, query) in sorted(scopes.items()):
         if query not in made:
-            made[query] = f"publish_scope_{len(made)}"
-            con.execute(f"create or replace temp table {made[query]} as select distinct * from ({query}) as ids")
-        out[table] = f"t.{_ident(column)} in (select * from temp.main.{made[query]})"
+            name = f"publish_scope_{len(made)}"
+            con.execute(f"create or replace temp table {name} as select distinct * from ({query}) as ids")
+            ids = con.execute(f"select * from temp.main.{name} limit {_SCOPE_LITERALS + 1}").fetchall()
+            made[query] = (f"(select * from temp.main.{name})" if len(ids) > _SCOPE_LITERALS else
+                           "(" + (", ".join(_literal(str(i)) for (i,) in ids if i is not None) or "null") + ")")
+        out[table] = f"t.{_ident(column)} in {made[query]}"
     return out
 
 
