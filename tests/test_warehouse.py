@@ -638,6 +638,11 @@ def test_every_asset_shows_its_rows_columns_and_a_preview_in_the_ui(built_wareho
                 "order by column_index", [table])], name
         assert all(c.description for c in columns), f"{name}: a column without its dbt description"
     assert "dagster/column_schema" in mats["staging/stg_statistics"]  # views: schema, not counted
+    # the per-article views are previewed from some of the run's articles (preview_articles): rows
+    for name in ("intermediate/int_claims_enriched", "intermediate/int_document_extraction_counts",
+                 "staging/stg_normalized_documents"):
+        assert "dagster/row_count" not in mats[name], name
+        assert mats[name]["preview"].value.count("\n") >= 3, f"{name}: an empty preview"
     for name in ("raw_documents", "normalized_documents", "statistics", "actor_mentions", "claims", "events"):
         meta = mats[name]
         assert meta["dagster/row_count"].value == query(db, f"select count(*) from raw.{name}")[0][0], name

@@ -54,10 +54,11 @@ def source_descriptions() -> dict[str, dict[str, str]]:
 
 
 def relation_metadata(con: duck.DuckDBPyConnection, schema: str, name: str, count: bool = True,
-                      descriptions: dict[str, str] | None = None) -> dict:
+                      descriptions: dict[str, str] | None = None, preview_where: str | None = None) -> dict:
     """Row count (for a table; a view is not counted unless `count`), column schema and preview
     of schema.name, read through `con`; a column without a comment takes its description from
-    `descriptions`."""
+    `descriptions`. `preview_where` limits the rows the preview is taken from (a view that
+    aggregates computes every row before its `limit`)."""
     descriptions = descriptions or {}
     cols = con.execute(
         "select column_name, data_type, comment, is_nullable from duckdb_columns() "
@@ -73,7 +74,8 @@ def relation_metadata(con: duck.DuckDBPyConnection, schema: str, name: str, coun
     meta: dict[str, Any] = {"dagster/column_schema": schema_value}
     if count:
         meta["dagster/row_count"] = int(con.execute(f"select count(*) from {relation}").fetchone()[0])
-    result = con.execute(f"select * from {relation} limit {PREVIEW_ROWS}")
+    where = f" where {preview_where}" if preview_where else ""
+    result = con.execute(f"select * from {relation}{where} limit {PREVIEW_ROWS}")
     meta["preview"] = dg.MetadataValue.md(markdown_preview([d[0] for d in result.description], result.fetchall()))
     return meta
 
