@@ -461,7 +461,7 @@ def describe(step: Step, assets_of_step: int = 0) -> str:
                 text = f"{text} {_count(rows)}" if text else f"{_count(rows)} rows"
             elif not text:
                 text = ("unchanged since the last publish, not written again" if meta.get("written") is False
-                        else f"{_count(meta.get('rows_changed') or 0)} rows changed in a copy of the last snapshot"
+                        else f"{_count(meta.get('rows_changed') or 0)} rows changed in {meta.get('changed_from') or 'a copy'}"
                         if meta.get("publish_mode") == "changes applied" else "done")
             reasons = meta.get("reasons")
             if isinstance(reasons, dict) and reasons:

@@ -97,6 +97,14 @@ def duckdb_spill_dir() -> Path:
     return pipeline_db_path().with_name(pipeline_db_path().name + ".tmp")
 
 
+def previous_snapshot_path(target: os.PathLike) -> str:
+    """Where the snapshot before the current one is kept: `warehouse.previous.duckdb` beside
+    `warehouse.duckdb`. The next publish changes that file into the new snapshot instead of
+    copying the current one (assets/warehouse.py publish_changes), when no reader holds it."""
+    stem, ext = os.path.splitext(os.fspath(target))
+    return f"{stem}.previous{ext or '.duckdb'}"
+
+
 def check_output_paths(warehouse: Path | None = None, pipeline_db: Path | None = None) -> None:
     """Fail before any work, with one line that says what to set, when the published snapshot
     and the pipeline database are the same file (publishing would overwrite the pipeline's own
@@ -107,6 +115,9 @@ def check_output_paths(warehouse: Path | None = None, pipeline_db: Path | None =
     if warehouse == pipeline_db:
         raise OutputPathError(f"WAREHOUSE_PATH and DUCKDB_PATH are both {warehouse}: set WAREHOUSE_PATH to another "
                               f"file (the published snapshot must not overwrite the pipeline database)")
+    if Path(previous_snapshot_path(warehouse)) == pipeline_db:
+        raise OutputPathError(f"DUCKDB_PATH={pipeline_db} is where the previous snapshot of WAREHOUSE_PATH={warehouse} "
+                              f"is kept: set DUCKDB_PATH to another file")
     for name, path in (("WAREHOUSE_PATH", warehouse), ("DUCKDB_PATH", pipeline_db)):
         folder = path.parent
         while not folder.exists() and folder != folder.parent:

@@ -21,6 +21,11 @@ def test_warehouse_and_pipeline_database_must_differ(tmp_path):
         check_output_paths(same, same)
 
 
+def test_the_pipeline_database_cannot_be_where_the_previous_snapshot_is_kept(tmp_path):
+    with pytest.raises(OutputPathError, match="DUCKDB_PATH=.*previous snapshot.*set DUCKDB_PATH"):
+        check_output_paths(tmp_path / "warehouse.duckdb", tmp_path / "warehouse.previous.duckdb")
+
+
 def test_a_read_only_warehouse_path_is_found_before_any_work(tmp_path):
     target = tmp_path / "w.duckdb"
     target.write_bytes(b"")

@@ -199,3 +199,122 @@ def test_incremental_marts_from_the_manifest():
     assert marts["dim_document"] == "document" and marts["fct_event"] == "event"
     assert marts["bridge_event_actor"] == "event" and marts["fct_claim"] == "document"
     assert "dim_actor" not in marts and "dim_date" not in marts
+
+
+def _second_change(path) -> None:
+    con = duckdb.connect(str(path))
+    con.execute("update marts.dim_document set title = 'newer' where document_id = 'doc11'")
+    con.execute("delete from marts.fct_claim where claim_id = 'c400'")
+    con.execute("insert into marts.loose values (100, 'z')")
+    con.close()
+
+
+@pytest.fixture
+def with_previous(tmp_path):
+    """Three states of the marts: the first published, then the second published over it with the
+    first kept as the previous snapshot, then the third in the source."""
+    source, target = tmp_path / "pipeline.duckdb", tmp_path / "warehouse.duckdb"
+    previous = w.previous_snapshot_path(target)
+    make_source(source)
+    w.publish_snapshot(source, target, keys=KEYS)
+    first = os.stat(target).st_ino
+    change_source(source)
+    w.publish_changes(source, target, w.fingerprints(source, KEYS).tables, keys=KEYS, keep_previous=previous)
+    assert os.stat(previous).st_ino == first  # the replaced file, under its second name
+    _second_change(source)
+    return source, target, previous
+
+
+def _same_as_whole(source, target, tmp_path) -> None:
+    whole = tmp_path / "whole.duckdb"
+    w.publish_snapshot(source, whole, keys=KEYS)
+    for table in KEYS:
+        assert rows(target, table) == rows(whole, table), table
+    assert w.fingerprints(target, KEYS).tables == w.fingerprints(whole, KEYS).tables
+    whole.unlink()
+
+
+def test_the_previous_snapshot_is_changed_instead_of_copying_the_current_one(with_previous, tmp_path):
+    """Two runs' changes applied to the snapshot before the current one give the file a whole
+    copy gives; the current one becomes the previous, and nothing else is left behind."""
+    source, target, previous = with_previous
+    old_previous, current = os.stat(previous).st_ino, os.stat(target).st_ino
+    applied = w.publish_changes(source, target, w.fingerprints(source, KEYS).tables, keys=KEYS,
+                                previous=w.PreviousSnapshot(str(previous)), keep_previous=previous)
+    assert applied.started_from == "previous" and applied.kept_previous
+    assert os.stat(target).st_ino == old_previous   # changed in place, then moved over the target
+    assert os.stat(previous).st_ino == current      # the replaced one is the next run's previous
+    _same_as_whole(source, target, tmp_path)
+    assert sorted(os.listdir(tmp_path)) == ["pipeline.duckdb", "warehouse.duckdb", "warehouse.previous.duckdb"]
+
+
+def test_a_previous_snapshot_a_reader_holds_open_is_left_to_the_reader(with_previous, tmp_path):
+    """A reader in another process that opened the snapshot before it was replaced holds a lock on
+    it: the publish copies the current file instead, and the reader never sees a change."""
+    import subprocess
+    import sys
+
+    source, target, previous = with_previous
+    reader = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys\n"
+         f"con = duckdb.connect({str(previous)!r}, read_only=True)\n"
+         "q = \"select count(*), max(title) from marts.dim_document\"\n"
+         "print(con.execute(q).fetchone(), flush=True)\n"
+         "sys.stdin.readline()\n"
+         "print(con.execute(q).fetchone(), flush=True)\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        seen = reader.stdout.readline().strip()
+        applied = w.publish_changes(source, target, w.fingerprints(source, KEYS).tables, keys=KEYS,
+                                    previous=w.PreviousSnapshot(str(previous)), keep_previous=previous)
+        out, _ = reader.communicate("\n", timeout=60)
+    finally:
+        reader.kill()
+    assert applied.started_from == "copy" and applied.kept_previous
+    assert out.strip() == seen == "(100, 'title 99')"  # the first snapshot, unchanged, no error
+    _same_as_whole(source, target, tmp_path)
+    assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
+
+
+def test_a_previous_name_of_the_current_file_is_never_changed(published, tmp_path):
+    """A crash between the hard link and the swap leaves the previous name on the current file:
+    changing it would change what readers of the current snapshot read, so it is copied."""
+    source, target = published
+    previous = w.previous_snapshot_path(target)
+    os.link(target, previous)
+    before = target.read_bytes()
+    reader = duckdb.connect(str(target), read_only=True)
+    try:
+        applied = w.publish_changes(source, target, w.fingerprints(source, KEYS).tables, keys=KEYS,
+                                    previous=w.PreviousSnapshot(previous), keep_previous=previous)
+        assert applied.started_from == "copy"
+        assert reader.execute("select count(*) from marts.dim_document where document_id = 'doc5'").fetchone() == (1,)
+    finally:
+        reader.close()
+    assert open(previous, "rb").read() == before  # the replaced file, untouched, is the previous now
+    _same_as_whole(source, target, tmp_path)
+
+
+def test_retired_state_describes_the_previous_file(tmp_path):
+    """What was recorded for the target moves to the previous snapshot's path when the file is
+    kept there, and is dropped when it is not."""
+    db, target = tmp_path / "pipeline.duckdb", tmp_path / "warehouse.duckdb"
+    previous = w.previous_snapshot_path(target)
+    make_source(db)
+    con = duckdb.connect(str(db))
+    con.execute("create schema dbt_state")
+    con.execute("create table dbt_state.built_documents as select document_id, 'f' as fingerprint from marts.dim_document")
+    con.execute("create table dbt_state.changed_documents (document_id varchar)")
+    con.close()
+    w.publish_snapshot(db, target, keys=KEYS)
+    w.record_snapshot(db, target, "print-1", "layout")
+    w.record_published_ids(db, target)
+    os.link(target, previous)  # what _swap_in does before moving the new file in
+    w.retire_snapshot_state(db, target, previous, kept=True)
+    assert w.last_snapshot(db, target) is None
+    state = w.last_snapshot(db, previous)
+    assert state.fingerprint == "print-1" and state.layout == "layout" and state.file_is_ours
+    assert set(w.published_scopes(db, previous, {"dim_document": "document"})) == {"dim_document"}
+    w.retire_snapshot_state(db, target, previous, kept=False)
+    assert w.last_snapshot(db, previous) is None
+    assert w.published_scopes(db, previous, {"dim_document": "document"}) == {}

@@ -246,3 +246,29 @@ def test_memory_limit_in_bytes_reads_sizes_as_duckdb_does(monkeypatch):
         assert duckdb_memory_limit_bytes() == expected
     monkeypatch.delenv("DUCKDB_MEMORY_LIMIT")
     assert duckdb_memory_limit_bytes() == 2 * 10**9
+
+
+def test_the_third_publish_changes_the_snapshot_the_second_replaced(tmp_path, monkeypatch):
+    """Through the asset: the first run writes the file whole, the second changes a copy of it and
+    keeps the replaced one as warehouse.previous.duckdb, the third changes that file (two runs'
+    changes) and no copy is made; every published file holds the marts' rows."""
+    db = tmp_path / "pipeline.duckdb"
+    _pipeline(db, documents=40)  # a change of 2 rows stays under a quarter of them (else: written whole)
+    seen = []
+    for step in range(3):
+        if step:
+            con = duckdb.connect(str(db))
+            con.execute(f"insert into marts.dim_document values ('new{step}')")
+            con.execute(f"delete from marts.fct_claim where claim_id = 'c{step}'")
+            con.close()
+        result = _materialize(tmp_path, monkeypatch)
+        assert result.success
+        meta = result.asset_materializations_for_node("published_warehouse")[0].metadata
+        seen.append((meta["publish_mode"].value, meta["changed_from"].value))
+        assert query(tmp_path / "warehouse.duckdb", "select count(*) from marts.dim_document") == [(40 + step,)]
+        assert query(tmp_path / "warehouse.duckdb", "select count(*) from marts.fct_claim") == [(5 - step,)]
+    assert seen == [("written whole", "nothing"), ("changes applied", "a copy of the last snapshot"),
+                    ("changes applied", "the previous snapshot")]
+    assert query(tmp_path / "warehouse.previous.duckdb", "select count(*) from marts.dim_document") == [(41,)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipeline.duckdb", "warehouse.duckdb",
+                                                          "warehouse.previous.duckdb"]
