@@ -31,7 +31,7 @@ PYTHON_GROUPS = ("documents", "extraction", "events")
 # every table the Python assets write that a fresh build must reproduce (the ledgers included)
 OUTPUT_TABLES = ("raw_documents", "quarantined_documents", "normalized_documents", "normalize_quarantine",
                  "file_line_keys", "actor_mentions", "statistics", "date_mentions", "sentences", "claims",
-                 "event_report_rows", "event_report_actors", "event_reports", "events",
+                 "event_report_rows", "event_report_actors", "event_reports", "events", "linked_documents",
                  "done_actor_mentions", "done_statistics", "done_date_mentions", "done_sentences", "done_claims")
 
 
@@ -147,16 +147,48 @@ def test_a_rerun_with_nothing_new_processes_nothing(grown):
 
 
 def test_a_change_costs_the_changed_files_not_the_collection(grown):
-    _, folder, db, _, _, third, _ = grown
+    _, folder, db, first, _, third, _ = grown
     files = len([p for p in folder.rglob("*") if p.is_file()])
     normalized = metadata(third, "normalized_documents")
     # new: 2 added + the edited one; the renamed file and the duplicate keep their articles
     assert 3 <= normalized["files_normalized_this_run"] < files
     assert normalized["files_removed_this_run"] >= 2  # the deleted file and the old edit
     mentions = metadata(third, "actor_mentions")
-    articles = duckdb.connect(str(db), read_only=True).execute(
-        "select count(*) from raw.normalized_documents").fetchone()[0]
+    con = duckdb.connect(str(db), read_only=True)
+    articles = con.execute("select count(*) from raw.normalized_documents").fetchone()[0]
+    events = con.execute("select count(*) from raw.events").fetchone()[0]
+    con.close()
     assert 0 < mentions["articles_processed_this_run"] < articles
+    # linking runs over every report, but only the events it touched are written again
+    linked = metadata(third, "events")
+    assert linked["linking_written"] == "changes"
+    assert 0 < linked["events_rewritten"] < events
+    assert 0 < linked["articles_changed_since_last_linking"] < articles
+    assert metadata(first, "events")["linking_written"] == "whole"
+
+
+def test_events_left_behind_by_a_crash_after_the_reports_are_caught_up(tmp_path, monkeypatch):
+    """A run killed after the event reports of its new articles were committed and before their
+    events were: the next run has no article to process, and still writes the events of those
+    articles (raw.linked_documents lags the ledger), giving what a fresh build gives."""
+    folder, db = tmp_path / "docs", tmp_path / "pipeline.duckdb"
+    write_collection(folder, 1)
+    assert run_python_assets(db, folder).success
+    (folder / "added.txt").write_text(variant((SEEDS_DIR / SEED_FILES[2]).read_text(encoding="utf-8"), 3),
+                                      encoding="utf-8")
+    from dagster_project.assets import events as events_asset
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("simulated crash after the reports were committed")
+
+    monkeypatch.setattr(events_asset, "event_table", killed)
+    assert not run_python_assets(db, folder).success
+    monkeypatch.undo()
+    resumed = run_python_assets(db, folder)
+    assert resumed.success
+    assert metadata(resumed, "event_reports")["articles_processed_this_run"] == 0
+    assert metadata(resumed, "events")["articles_changed_since_last_linking"] > 0
+    assert_same_as_fresh(tmp_path, db, folder, "events_crash")
 
 
 def test_renamed_files_and_surviving_duplicates_keep_their_articles(grown):
