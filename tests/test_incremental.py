@@ -291,3 +291,17 @@ def test_full_refresh_redoes_everything_and_gives_a_fresh_build(grown, tmp_path)
     assert metadata(result, "statistics")["articles_processed_this_run"] > 0
     assert metadata(result, "actor_mentions")["articles_processed_this_run"] == articles
     assert_same_as_fresh(tmp_path, copy, folder, "full_refresh")
+
+
+def test_a_change_of_the_event_code_writes_every_event_again(tmp_path, monkeypatch):
+    """The events' rows are computed by events/tolls.py: after a change of it, the next run writes
+    every event and report again instead of the touched ones only."""
+    folder, db = tmp_path / "docs", tmp_path / "pipeline.duckdb"
+    write_collection(folder, 0)
+    assert metadata(run_python_assets(db, folder), "events")["linking_written"] == "whole"
+    assert metadata(run_python_assets(db, folder), "events")["linking_written"] == "changes"
+    from dagster_project.assets import events as events_asset
+
+    monkeypatch.setattr(events_asset, "_event_code_version", lambda: "edited")
+    again = metadata(run_python_assets(db, folder), "events")
+    assert again["linking_written"] == "whole" and again["events_rewritten"] == again["dagster/row_count"] > 0

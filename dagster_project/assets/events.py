@@ -131,7 +131,7 @@ LINKED_LEDGER = "linked_documents"
 
 def _event_code_version() -> str:
     """The code an event's row is computed with (events/tolls.py): part of every article's version
-    in LINKED_LEDGER, so that a change of it computes every event again at the next run."""
+    in LINKED_LEDGER, so that after a change of it the next run writes every event again."""
     import hashlib
     import inspect
 
@@ -164,13 +164,16 @@ def write_linked(duckdb: PipelineDuckDB, keys: pl.DataFrame) -> LinkedWrite:
     linking (LINKED_LEDGER). Their rows are replaced, and so are the report rows of those
     articles and of the moved keys. At 100,000 documents that is a few thousand events of 1.4
     million, where every run rebuilt the event table and rewrote 2.8 million reports. The first
-    run, and a database without the ledger, write both tables whole. tests/test_incremental.py
+    run, a database without the ledger and a change of events/tolls.py write both tables whole. tests/test_incremental.py
     checks that the result equals a fresh build's."""
     report_columns = ", ".join("r." + c for c in REPORT_SCHEMA)
     with duckdb.connect() as con:
         con.register("event_keys", keys.to_arrow())
         have = {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()}
-        incremental = {"event_reports", "events", LINKED_LEDGER} <= have
+        # a change of the event code (whose rows may have other columns now) writes everything
+        incremental = {"event_reports", "events", LINKED_LEDGER} <= have and not con.execute(
+            f"select count(*) from raw.{LINKED_LEDGER} where not ends_with(version, ?)",
+            ["|" + _event_code_version()]).fetchone()[0]
         con.execute(f"create temp table current_versions as {_current_versions()}")
         if incremental:
             con.execute(f"""
