@@ -305,3 +305,20 @@ def test_a_change_of_the_event_code_writes_every_event_again(tmp_path, monkeypat
     monkeypatch.setattr(events_asset, "_event_code_version", lambda: "edited")
     again = metadata(run_python_assets(db, folder), "events")
     assert again["linking_written"] == "whole" and again["events_rewritten"] == again["dagster/row_count"] > 0
+
+
+def test_article_sizes_read_the_texts_only_when_the_files_could_fill_a_batch(tmp_path, monkeypatch):
+    """The stages cut their articles into batches by text length; an incremental run whose files
+    are together well within a batch reads no text for it (one batch), a larger one reads the
+    lengths of its own articles, a full run every length."""
+    db = PipelineDuckDB(path=str(tmp_path / "p.duckdb"))
+    with db.connect() as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.raw_documents as select 'f' || i as file_id, 1000 as size_bytes from range(4) t(i)")
+        con.execute("create table raw.normalized_documents as select 'd' || i as document_id, 'f' || i as file_id, "
+                    "repeat('x', 100 * (i + 1)) as body_text from range(4) t(i)")
+    assert stages.article_sizes(db, ["d1", "d2"]) == {}
+    assert stages.article_sizes(db, []) == {}
+    monkeypatch.setattr(stages, "STAGE_BATCH_BYTES", 3000)
+    assert stages.article_sizes(db, ["d1", "d2"]) == {"d1": 200, "d2": 300}
+    assert stages.article_sizes(db, ["d0", "d1", "d2", "d3"], whole=True) == {"d0": 100, "d1": 200, "d2": 300, "d3": 400}
