@@ -76,7 +76,10 @@ event_links as (
 
 -- the article's own row and its file's, each hashed before any join: no join carries body_text
 -- (1.5 GB at 100,000 documents: the hash table of a join that did ran out of memory under the
--- 2 GB cap). concat_ws skips nulls: every value is written, null as the empty string.
+-- 2 GB cap). concat_ws skips nulls: every value is written, null as the empty string. The text
+-- goes in as DuckDB's 64-bit hash, not md5: 0.7 s against 3.7 s for every article's text at
+-- 100,000 documents, at every run; a changed text is missed only if both 64-bit values collide,
+-- and a DuckDB whose hash differs marks every article changed (rebuilt, never missed).
 articles as (
 
     select
@@ -84,7 +87,7 @@ articles as (
         file_id,
         md5(concat_ws(
             '|',
-            md5(body_text),
+            hash(body_text)::varchar,
             {% for column in ['title', 'authors', 'publisher', 'published_date', 'source_file', 'article_index',
                               'file_id', 'body_char_start', 'word_count', 'content_sha256', 'language',
                               'content_type', 'extraction_method', 'removed_lines'] %}
@@ -169,7 +172,9 @@ select
     events.event_key as event_id,
     md5(concat_ws(
         '|',
-        md5(events::varchar),
+        -- the whole row as DuckDB's 64-bit hash (md5 of its text took 3.2 s against 0.5 s for the
+        -- 1.4 million events of 100,000 documents)
+        hash(events)::varchar,
         coalesce(members.member_count::varchar, ''),
         coalesce(members.member_checksum::varchar, '')
     )) as fingerprint
