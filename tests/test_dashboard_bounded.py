@@ -259,3 +259,15 @@ def test_what_is_fetched_stays_bounded(large):
     figures = queries.fetch(large, queries.figure_rows(*caps))
     assert len(figures.rows) == 2 * charts.ROWS_PER_POINT < N_FIGURES
     assert {r["key_rows"] for r in figures.rows} == {N_FIGURES // 2}
+
+
+def test_a_charted_event_draws_at_most_max_drawn_sources_and_says_how_many_it_has(large, monkeypatch):
+    """An event that more articles report than the chart draws for one event keeps its first
+    MAX_DRAWN_SOURCES bars, and its label gives the number of sources; the others are counted."""
+    monkeypatch.setattr(charts, "MAX_DRAWN_SOURCES", 1)
+    chart = _charts(large)["tolls_by_source"]
+    killed = next(t for t in chart.figure.to_plotly_json()["data"] if t["name"] == "killed")
+    drawn = Counter(killed["customdata"])
+    assert len(drawn) == charts.MAX_TOLL_EVENTS and set(drawn.values()) == {1}, "one bar per charted event"
+    assert all(" · first 1 of 2 sources" in chart.labels[key] for key in drawn)
+    assert all(chart.labels[key].endswith("≠") for key in drawn), "still flagged as disagreeing"

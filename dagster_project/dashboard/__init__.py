@@ -89,7 +89,7 @@ def build_charts(con, history: list[dict[str, Any]] | None = None) -> tuple[list
     bars = charts.claimant_bars(claimant_counts)
     built = [
         charts.events_over_time(queries.fetch(con, queries.EVENT_COUNTS), queries.fetch(con, queries.event_rows(*caps))),
-        charts.tolls_by_source(toll_events, queries.fetch(con, queries.toll_rows(*caps),
+        charts.tolls_by_source(toll_events, queries.fetch(con, queries.toll_rows(*caps, charts.MAX_DRAWN_SOURCES),
                                                           [charts.charted_toll_events(toll_events)])),
         charts.claims_by_claimant(claimant_counts, queries.fetch(con, queries.claim_rows(*caps), [
             queries.encoded([actor for actor, _ in bars.named]), queries.encoded([text for _, text in bars.named]),

@@ -25,6 +25,10 @@ ROWS_PER_POINT = 200
 ROWS_PER_TABLE = 5000
 MAX_CLAIMANTS = 25       # claimants with the most claims; the others are one bar
 MAX_TOLL_EVENTS = 30     # multi-source events on the toll chart (all of them are in its table)
+# the most sources drawn for one charted event (its label says how many it has): an event that
+# thousands of articles report would otherwise put thousands of bars in one group (the page of a
+# generated 100,000-document collection was 99 MB, most of it the toll chart's bars)
+MAX_DRAWN_SOURCES = 100
 UNDATED = "undated"
 NO_CLAIMANT = "(no claimant: agentless report)"
 
@@ -248,10 +252,19 @@ def tolls_by_source(events: Result, rows: Result) -> Chart:
     charted = charted_toll_events(events)
     rank = {eid: i for i, eid in enumerate(charted)}
 
+    sources: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows.rows:
+        sources[r["event_id"]].append(r)
+    # a charted event with more sources than are drawn (MAX_DRAWN_SOURCES) says so
+    more = {eid: max(r["key_rows"] for r in sources[eid]) for eid in charted
+            if sources[eid] and max(r["key_rows"] for r in sources[eid]) > len(sources[eid])}
+
     def label(e):
         place = e["location_text"] or e["country_code"] or "place unknown"
         day = e["event_date_start"].isoformat() if e["event_date_start"] else "undated"
-        return f"{e['event_type']} · {short(place, 24)} · {day}{' ≠' if _toll_differs(e) else ''}"
+        drawn = (f" · first {len(sources[e['event_id']])} of {more[e['event_id']]:,} sources"
+                 if e["event_id"] in more else "")
+        return f"{e['event_type']} · {short(place, 24)} · {day}{drawn}{' ≠' if _toll_differs(e) else ''}"
 
     labels: dict[str, str] = {}
     seen = Counter()
@@ -264,9 +277,6 @@ def tolls_by_source(events: Result, rows: Result) -> Chart:
     for eid in by_id:
         keys(eid, f"the event {labels[eid]}")
 
-    sources: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows.rows:
-        sources[r["event_id"]].append(r)
     xs_event, xs_source, killed, injured, cd, hover = [], [], [], [], [], []
     none_x_event, none_x_source, none_cd = [], [], []
     for eid in charted:
@@ -327,7 +337,8 @@ def tolls_by_source(events: Result, rows: Result) -> Chart:
     return Chart(
         "tolls_by_source", "Every source's toll, for events several articles report",
         "For each event that two or more articles report, each article's own killed and injured figures side by "
-        "side (≠: the sources give different figures), the events where they disagree first. The event's range "
+        f"side (≠: the sources give different figures; an event more than {MAX_DRAWN_SOURCES} articles report "
+        f"shows its first {MAX_DRAWN_SOURCES}), the events where they disagree first. The event's range "
         "(low = the lowest, high = the highest source) is in the table. Click a bar for every source of that event "
         "with the sentence its figure comes from.",
         fig,

@@ -203,10 +203,11 @@ order by e.event_id
 """
 
 
-def toll_rows(per_point: int, per_table: int) -> str:
+def toll_rows(per_point: int, per_table: int, drawn: int | None = None) -> str:
     """Every source of every event several documents report (its own killed / injured figures),
     capped per event; the events of the parameter ($1, a list of event ids: the charted ones)
-    keep every source, those over the cap marked by key_row > row_limit (drawn, not listed)."""
+    keep their first `drawn` sources (every source when None), those over the cap marked by
+    key_row > row_limit (drawn, not listed); key_rows counts them all."""
     base = f"""
     with {_SEVERAL}
     select
@@ -233,6 +234,7 @@ charted as (
 select * from listed where not list_contains($1::varchar[], event_id)
 union all by name
 select charted.*, row_limit.n as row_limit from charted, row_limit
+{"" if drawn is None else f"where charted.key_row <= {int(drawn)}"}
 """
     return detailed(rows, "s.sentence_text", f"left join {SCHEMA}.dim_sentence s on s.sentence_id = r.sentence_id",
                     order)
