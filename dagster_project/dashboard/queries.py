@@ -158,9 +158,31 @@ order by bucket nulls last, event_type
 
 def event_rows(per_point: int, per_table: int) -> str:
     """One row per event x reporting document (an event with no document row keeps its first
-    sentence), capped per (bucket, event_type)."""
-    base = f"""
-    with buckets as ({_EVENT_BUCKETS})
+    sentence), capped per (bucket, event_type): what `capped` gives, without sorting every row
+    of the warehouse. The rows are ordered by event first, and every event has a row, so the
+    first n rows of a bar are among its first n events: only those events' rows are ranked,
+    and each bar's count of rows (key_rows) is an aggregate (at 100,000 documents: 2.7 s
+    against 3.9 s, the same rows)."""
+    order = "event_id, source_file nulls first, article_index nulls first, document_id, sentence_id"
+    rows = f"""
+with buckets as ({_EVENT_BUCKETS}),
+counts as (
+    select e.event_id, e.bucket, e.event_type, greatest(count(b.event_id), 1) as n_rows
+    from buckets e
+    left join {SCHEMA}.bridge_event_document b using (event_id)
+    group by e.event_id, e.bucket, e.event_type
+),
+points as (
+    select bucket, event_type, sum(n_rows) as key_rows from counts group by bucket, event_type
+),
+row_limit as (
+    select greatest(1, least({int(per_point)}, {int(per_table)} // greatest(count(*), 1))) as n from points
+),
+kept_events as (
+    select event_id from counts, row_limit
+    qualify row_number() over (partition by bucket, event_type order by event_id) <= any_value(row_limit.n) over ()
+),
+base as (
     select
         e.event_id, e.event_type, e.bucket, e.chart_date, e.date_basis,
         e.location_text, e.country_code, e.killed_low, e.killed_high, e.n_documents,
@@ -168,12 +190,23 @@ def event_rows(per_point: int, per_table: int) -> str:
         coalesce(b.sentence_id, e.first_sentence_id) as shown_sentence_id,
         d.source_file, d.article_index
     from buckets e
-    left join {SCHEMA}.bridge_event_document b using (event_id)
+    semi join kept_events k on k.event_id = e.event_id
+    left join {SCHEMA}.bridge_event_document b on b.event_id = e.event_id
     left join {SCHEMA}.dim_document d on d.document_id = coalesce(b.document_id, e.first_document_id)
-    """
-    order = "event_id, source_file nulls first, article_index nulls first, document_id, sentence_id"
-    return detailed(capped(base, "bucket, event_type", order, per_point, per_table),
-                    "e.description, s.sentence_text",
+),
+keyed as (
+    select
+        base.*,
+        p.key_rows,
+        row_number() over (partition by base.bucket, base.event_type order by {order}) as key_row
+    from base
+    join points p on p.bucket is not distinct from base.bucket and p.event_type is not distinct from base.event_type
+)
+select keyed.*, row_limit.n as row_limit
+from keyed, row_limit
+where keyed.key_row <= row_limit.n
+"""
+    return detailed(rows, "e.description, s.sentence_text",
                     f"join {SCHEMA}.fct_event e on e.event_id = r.event_id "
                     f"left join {SCHEMA}.dim_sentence s on s.sentence_id = r.shown_sentence_id", order)
 
