@@ -433,3 +433,19 @@ def test_parse_number(text, value):
 ])
 def test_qualifier_of(word, qualifier):
     assert qualifier_of(word) == qualifier
+
+
+@pytest.mark.parametrize("text", [
+    "It is a three detained. Evidence confirms the rest.",
+    "The group had three ISKP. Russia relies on them.",
+    "There were eight of terror. Thus they left.",
+])
+def test_a_count_never_runs_across_a_sentence_end(text):
+    """A count's tail reads initials ("U.S.") as a word, never a word that ends a sentence: the
+    forms match without case, and "detained." read as a capitalized word took "Evidence confirms"."""
+    assert [s["surface_text"] for s in stats(text) if s["statistic_type"] == "count"] == []
+
+
+def test_a_count_keeps_initials_in_its_tail():
+    assert [s["surface_text"] for s in stats("Officials named three U.S. bases and 110 domestic extremist attacks.")
+            if s["statistic_type"] == "count"] == ["three U.S. bases", "110 domestic extremist attacks"]

@@ -112,7 +112,10 @@ FORMS: list[tuple[str, str]] = [
     ("money", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<cur>US\$|\$|€|£|USD|EUR) ?(?P<n1>{DIGITS}(?: ?(?:million|billion|thousand|bn|mn|m|k)(?-u:\b))?))"),
     ("money_words", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{NUM}) (?P<cur>dollars|euros|pounds|afghanis|rupees|roubles|rubles))"),
     # 110 domestic extremist attacks / more than 10 international disputes
-    ("count", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{DIGITS}|{WORDNUM})(?P<t1>(?: (?:[a-z][a-z'-]*|[A-Z][A-Za-z.-]+)){{0,2}}? [a-z][a-z-]*s)){WB}"),
+    # (a word of the tail ends with a period only as initials, "U.S.": the forms match without
+    # case, so "three detained. Evidence confirms" read "detained." as a word and crossed the
+    # sentence end)
+    ("count", rf"(?P<m1>(?:(?P<q1>{QUAL}) )?(?P<n1>{DIGITS}|{WORDNUM})(?P<t1>(?: (?:[a-z][a-z'-]*|[A-Z]\.(?:[A-Z]\.)+|[A-Z][A-Za-z-]+)){{0,2}}? [a-z][a-z-]*s)){WB}"),
 ]
 # Longest subject between a number and its verb in the noun forms ("About two-dozen [people]
 # were wounded"): a longer stretch is no subject of the number.
