@@ -50,10 +50,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 import polars as pl
 
-from dagster_project.events.taxonomy import FAMILY, compatibility_frame, compatible
+from dagster_project.events.taxonomy import FAMILY, compatibility_frame
 
 WITHIN_DOCUMENT_SENTENCES = 10
 DATE_SLACK_DAYS = 1
@@ -159,7 +160,8 @@ def _collapse(nodes: pl.DataFrame, signature: list[str]) -> tuple[pl.DataFrame, 
         nodes.join(groups.select("rep", "n_docs", node="members").explode("node", empty_as_null=True), on="node")
         .filter((pl.col("n_docs") == 1) | (pl.col("node") == pl.col("rep")))
         .with_columns(document_id=pl.when(pl.col("n_docs") > 1).then(pl.lit(None, dtype=pl.String))
-                      .otherwise(pl.col("document_id")))
+                      .otherwise(pl.col("document_id")),
+                      doc=pl.when(pl.col("n_docs") > 1).then(pl.lit(None, dtype=pl.UInt32)).otherwise(pl.col("doc")))
         .drop("n_docs", "rep")
     )
     return reduced, same
@@ -175,34 +177,78 @@ def _ranges(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _compatible_pairs(candidates: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
+@dataclass(frozen=True)
+class _Facts:
+    """What comparing two nodes reads of each, as integers in node order, so that a pair's facts
+    are gathered by position rather than joined (at 100,000 documents the coarse reports'
+    candidates alone were 6.9 million pairs; joining the nodes' strings and actor lists onto
+    them took 7.3 s, gathering codes 1.0 s): `frame` has per node its event type's code `et`,
+    its actor set `aset` (an index into `sets`) and that set's size `n_actors`, its place `loc`
+    (the actor code of location_actor_id), country `cc` and city `city` (an index into
+    `cities`); `compatible` holds et * 65536 + et_b of the compatible pairs of types."""
+    frame: pl.DataFrame
+    sets: pl.Series
+    cities: pl.Series
+    compatible: pl.Series
+
+
+def _facts(doc_events: pl.DataFrame) -> _Facts:
+    """_Facts of the document-level events (their `node` is their row index)."""
+    names = sorted(set(compatibility_frame()["event_type"]) | set(doc_events["event_type"].drop_nulls()))
+    codes = {name: i for i, name in enumerate(names)}
+    nodes = doc_events.select(
+        "node", "cc", sa=pl.col("specific_actors").fill_null([]).list.sort(),
+        et=pl.col("event_type").replace_strict(codes, default=None, return_dtype=pl.UInt16),
+        loc=pl.col("location_actor_id"),
+        city=pl.when(pl.col("location_type") == "place").then(pl.col("location_text").str.to_lowercase()))
+    sets = nodes.group_by("sa", maintain_order=True).agg("node").with_row_index("aset")
+    aset = sets.select("aset", "node").explode("node", empty_as_null=True).sort("node")["aset"]
+    cities = nodes["city"].drop_nulls().unique().sort()
+    frame = nodes.select(
+        "et", "loc", "cc", aset=aset, n_actors=pl.lit(sets["sa"].list.len()).gather(aset),
+        city=pl.col("city").replace_strict(cities, pl.Series(range(cities.len()), dtype=pl.UInt32), default=None))
+    pairs = pl.Series([codes[a] * 65536 + codes[b] for a, b in compatibility_frame().iter_rows()], dtype=pl.UInt32)
+    return _Facts(frame, sets["sa"], cities, pairs)
+
+
+def _compatible_pairs(candidates: pl.DataFrame, facts: _Facts) -> pl.DataFrame:
     """The (node, node_b) candidates whose types are compatible, whose actors other than states
     are shared when both name some, and whose places do not contradict each other; with the
     number of shared actors and whether the place is the same (to rank attachments): the
-    candidates' own columns and those two. Compared PAIR_SLICE candidates at a time: each
-    carries both sides' facts (actor lists, places) while it is compared, and at 100,000
-    documents the coarse reports' candidates alone were 6.8 million (6.6 GiB at once)."""
+    candidates' own columns and those two. Compared PAIR_SLICE candidates at a time, so that
+    the pairs' gathered facts stay bounded however many candidates there are."""
     keep = [*candidates.columns, "shared", "same_place"]
     return pl.concat([_compatible_slice(candidates.slice(i, PAIR_SLICE), facts).select(keep)
                       for i in range(0, max(candidates.height, 1), PAIR_SLICE)])
 
 
-def _compatible_slice(candidates: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
-    return (
-        candidates.join(facts, on="node")
-        .join(facts.rename(lambda c: c if c == "node" else f"{c}_b").rename({"node": "node_b"}), on="node_b")
-        .join(compatibility_frame(), on=["event_type", "event_type_b"])
-        .with_columns(shared=pl.col("specific_actors").list.set_intersection("specific_actors_b").list.len(),
-                      same_place=(pl.col("location_actor_id") == pl.col("location_actor_id_b")).fill_null(False))
-        .filter((pl.col("specific_actors").list.len() == 0) | (pl.col("specific_actors_b").list.len() == 0)
-                | (pl.col("shared") > 0))
-        # two specific places of one country (Ghazni, Khost) are two events, unless one is named
-        # inside the other ("Kabul" and "Kabul airport")
-        .filter(pl.col("city").is_null() | pl.col("city_b").is_null() | pl.col("country_code").is_null()
-                | (pl.col("country_code") != pl.col("country_code_b")) | pl.col("same_place")
-                | pl.col("city").str.contains(pl.col("city_b"), literal=True)
-                | pl.col("city_b").str.contains(pl.col("city"), literal=True))
+def _compatible_slice(candidates: pl.DataFrame, facts: _Facts) -> pl.DataFrame:
+    own = ("et", "aset", "n_actors", "loc", "cc", "city")
+    rows = (
+        candidates.lazy()
+        .with_columns(*[pl.lit(facts.frame[c]).gather(pl.col("node")).alias(c) for c in own],
+                      *[pl.lit(facts.frame[c]).gather(pl.col("node_b")).alias(f"{c}_b") for c in own])
+        .filter((pl.col("et").cast(pl.UInt32) * 65536 + pl.col("et_b")).is_in(facts.compatible.implode()))
+        .collect()
     )
+    # the actors both name: computed once per pair of actor sets (a few thousand), not per pair
+    combos = rows.select("aset", "aset_b").unique()
+    combos = combos.with_columns(shared=pl.lit(facts.sets).gather(pl.col("aset")).list.set_intersection(
+        pl.lit(facts.sets).gather(pl.col("aset_b"))).list.len().cast(pl.UInt32))
+    rows = (
+        rows.join(combos, on=["aset", "aset_b"], how="left")
+        .filter((pl.col("n_actors") == 0) | (pl.col("n_actors_b") == 0) | (pl.col("shared") > 0))
+        .with_columns(same_place=(pl.col("loc") == pl.col("loc_b")).fill_null(False))
+    )
+    # two specific places of one country (Ghazni, Khost) are two events, unless one is named
+    # inside the other ("Kabul" and "Kabul airport"): read once per pair of cities
+    apart = (pl.col("city").is_null() | pl.col("city_b").is_null() | pl.col("cc").is_null()
+             | (pl.col("cc") != pl.col("cc_b")) | pl.col("same_place"))
+    cities = rows.filter(~apart.fill_null(False)).select("city", "city_b").unique()
+    text, text_b = pl.lit(facts.cities).gather(pl.col("city")), pl.lit(facts.cities).gather(pl.col("city_b"))
+    inside = cities.filter(text.str.contains(text_b, literal=True) | text_b.str.contains(text, literal=True))
+    return (rows.join(inside.with_columns(inside=pl.lit(True)), on=["city", "city_b"], how="left")
+            .filter(apart | pl.col("inside").fill_null(False)))
 
 
 def _anchors(frame: pl.DataFrame, states: bool = False) -> pl.DataFrame:
@@ -210,13 +256,13 @@ def _anchors(frame: pl.DataFrame, states: bool = False) -> pl.DataFrame:
     `states`, the states too outside violence (a withdrawal, talks, an agreement are the
     states' own acts, where an attack is identified by its group)."""
     place = frame.filter(pl.col("location_type") == "place").select(
-        "node", "family", anchor=pl.lit("place:") + pl.col("location_actor_id"))
+        "node", "family", anchor=pl.col("location_actor_id") * 2)
     column = "actors" if states and "actors" in frame.columns else "specific_actors"
     actors = frame.select("node", "family", column).explode(column, empty_as_null=True).filter(pl.col(column).is_not_null())
     if column == "actors":
         actors = actors.join(frame.select("node", "specific_actors"), on="node").filter(
             (pl.col("family") != "violence") | pl.col("specific_actors").list.contains(pl.col("actors")))
-    return pl.concat([place, actors.select("node", "family", anchor=pl.lit("actor:") + pl.col(column))]).unique()
+    return pl.concat([place, actors.select("node", "family", anchor=pl.col(column) * 2 + 1)]).unique()
 
 
 def _attach(loose: pl.DataFrame, fine: pl.DataFrame, facts: pl.DataFrame, window: tuple[pl.Expr, pl.Expr],
@@ -232,23 +278,18 @@ def _attach(loose: pl.DataFrame, fine: pl.DataFrame, facts: pl.DataFrame, window
     if loose.height == 0 or fine.height == 0:
         return pl.DataFrame(schema={"node": pl.UInt32, "node_b": pl.UInt32})
     lo, hi = window
-    left = loose.select("node", "family", "country_code", "document_id", w_lo=lo, w_hi=hi).filter(
+    left = loose.select("node", "family", "cc", "doc", w_lo=lo, w_hi=hi).filter(
         pl.col("w_lo").is_not_null())
     left = (left.with_columns(month=pl.date_ranges(pl.col("w_lo").dt.month_start(), pl.col("w_hi"), interval="1mo"))
             .explode("month", empty_as_null=True).join(_anchors(loose).drop("family"), on="node"))
-    right = (fine.select("node_b", "lo_b", "family", "country_code_b", "document_id_b", month=pl.col("lo").dt.month_start())
-             if "node_b" in fine.columns else
-             fine.select(pl.col("node").alias("node_b"), pl.col("lo").alias("lo_b"), "family",
-                         pl.col("country_code").alias("country_code_b"), pl.col("document_id").alias("document_id_b"),
-                         month=pl.col("lo").dt.month_start()))
+    right = fine.select(node_b="node", lo_b="lo", family="family", cc_b="cc", doc_b="doc",
+                        month=pl.col("lo").dt.month_start())
     right = right.join(_anchors(fine).rename({"node": "node_b"}).drop("family"), on="node_b")
     candidates = (
         left.lazy().join(right.lazy(), on=["family", "anchor", "month"])
         .filter((pl.col("lo_b") >= pl.col("w_lo")) & (pl.col("lo_b") <= pl.col("w_hi"))
-                & (pl.col("country_code").is_null() | pl.col("country_code_b").is_null()
-                   | (pl.col("country_code") == pl.col("country_code_b")))
-                & (pl.col("document_id").is_null() | pl.col("document_id_b").is_null()
-                   | (pl.col("document_id") != pl.col("document_id_b"))))
+                & (pl.col("cc").is_null() | pl.col("cc_b").is_null() | (pl.col("cc") == pl.col("cc_b")))
+                & (pl.col("doc").is_null() | pl.col("doc_b").is_null() | (pl.col("doc") != pl.col("doc_b"))))
         .select("node", "node_b", distance=(pl.col("lo_b") - pl.col("w_lo")).abs())
         .unique(["node", "node_b"])
         .collect()
@@ -263,19 +304,19 @@ def _period_reps(coarse: pl.DataFrame) -> pl.DataFrame:
     """Per (family, anchor, stated period lo_b..hi_b) of the coarse reports: the first report
     (lowest node) and the first of another document, so that a report of either document finds
     one of another article. The rest of the group joins through them."""
-    keyed = (coarse.select("node", "lo", "hi", "document_id").join(_anchors(coarse, states=True), on="node")
-             .sort("node").unique(["family", "anchor", "lo", "hi", "document_id"], keep="first", maintain_order=True))
+    keyed = (coarse.select("node", "lo", "hi", "doc").join(_anchors(coarse, states=True), on="node")
+             .sort("node").unique(["family", "anchor", "lo", "hi", "doc"], keep="first", maintain_order=True))
     return (
         keyed.group_by("family", "anchor", "lo", "hi", maintain_order=True)
-        .agg(node_1=pl.col("node").first(), doc_1=pl.col("document_id").first(),
-             node_2=pl.col("node").get(1, null_on_oob=True), doc_2=pl.col("document_id").get(1, null_on_oob=True))
+        .agg(node_1=pl.col("node").first(), doc_1=pl.col("doc").first(),
+             node_2=pl.col("node").get(1, null_on_oob=True), doc_2=pl.col("doc").get(1, null_on_oob=True))
         .rename({"lo": "lo_b", "hi": "hi_b"})
     )
 
 
 def _pick_rep(candidates: pl.LazyFrame | pl.DataFrame) -> pl.Expr:
     """node_b: the period's first report unless it is of the loose node's own document."""
-    own = pl.col("document_id").is_not_null() & (pl.col("doc_1") == pl.col("document_id")).fill_null(False)
+    own = pl.col("doc").is_not_null() & (pl.col("doc_1") == pl.col("doc")).fill_null(False)
     return pl.when(own).then(pl.col("node_2")).otherwise(pl.col("node_1")).alias("node_b")
 
 
@@ -357,55 +398,64 @@ def event_keys(occurred: pl.DataFrame, report_actors: pl.DataFrame, documents: p
     LINK_ACTOR_COLUMNS of their actors only. What link_events does without carrying the
     reports' other columns (texts, tolls, qualifiers) through the linking: the asset reads
     only these columns, so its memory is the linking's own (docs/benchmark.md)."""
+    # the linking compares documents, actors, places and countries but never reads them: each
+    # becomes a UInt32 code (its rank among the values), so that the groups, joins and actor
+    # lists below are integer work (at 100,000 documents the ids were 32-character strings in
+    # 1.8 million reports and 4.5 million actor rows)
+    ids = pl.concat([report_actors["actor_id"], occurred["location_actor_id"]]).drop_nulls().unique().sort()
+    countries = occurred["country_code"].drop_nulls().unique().sort()
+
+    def code(column: str, values: pl.Series) -> pl.Expr:
+        return pl.col(column).replace_strict(values, pl.Series(range(values.len()), dtype=pl.UInt32), default=None)
+
+    occurred = occurred.with_columns(doc=pl.col("document_id").rank("dense").cast(pl.UInt32),
+                                     location_actor_id=code("location_actor_id", ids), cc=code("country_code", countries))
     # document-level events: the first report's facts, completed by the later ones
     doc_events = (
-        occurred.sort("document_id", "trigger_char_start")
-        .group_by("document_id", "doc_event", maintain_order=True)
+        occurred.sort("doc", "trigger_char_start")
+        .group_by("doc", "doc_event", maintain_order=True)
         .agg(
+            pl.col("document_id").first(),
             pl.col("event_type").first(), pl.col("event_clarity").first(),
             pl.col("date_start").drop_nulls().first(), pl.col("date_end").drop_nulls().first(),
             pl.col("date_precision").drop_nulls().first(),
             pl.col("location_actor_id").drop_nulls().first(), pl.col("location_text").drop_nulls().first(),
-            pl.col("country_code").drop_nulls().first(),
+            pl.col("cc").drop_nulls().first(),
             pl.col("location_type").drop_nulls().first(),
         )
         .with_columns(family=pl.col("event_type").replace_strict(FAMILY, return_dtype=pl.String))
     )
-    actors = (
-        report_actors.join(occurred.select("document_id", "trigger_char_start", "doc_event"),
-                           on=["document_id", "trigger_char_start"])
-        .group_by("document_id", "doc_event").agg(pl.col("actor_id").unique().alias("actors"))
-    )
     # the actors that identify an event: not states (half the events of a region name the
     # same country), only the groups, persons and bodies taking part
+    specific = (pl.col("actor_id").is_in(actor_types.filter(pl.col("actor_type") != "state")["actor_id"].implode())
+                if actor_types is not None else pl.lit(True))
+    actors = (
+        report_actors.select("document_id", "trigger_char_start", "actor_id", specific=specific)
+        .join(occurred.select("document_id", "trigger_char_start", "doc", "doc_event"),
+              on=["document_id", "trigger_char_start"])
+        .select("doc", "doc_event", "specific", actor_id=code("actor_id", ids))
+        .group_by("doc", "doc_event")
+        .agg(actors=pl.col("actor_id").unique(), specific_actors=pl.col("actor_id").filter("specific").unique())
+    )
     if actor_types is not None:
-        specific = (
-            report_actors.join(actor_types.filter(pl.col("actor_type") != "state").select("actor_id"), on="actor_id")
-            .join(occurred.select("document_id", "trigger_char_start", "doc_event"), on=["document_id", "trigger_char_start"])
-            .group_by("document_id", "doc_event").agg(pl.col("actor_id").unique().alias("specific_actors"))
-        )
-        actors = actors.join(specific, on=["document_id", "doc_event"], how="left")
-    else:
-        actors = actors.with_columns(specific_actors=pl.col("actors"))
-    doc_events = _ranges(doc_events.join(actors, on=["document_id", "doc_event"], how="left")).with_row_index("node")
+        # an event that names states only has no specific actors (null, as when it names none)
+        actors = actors.with_columns(specific_actors=pl.when(pl.col("specific_actors").list.len() > 0)
+                                     .then("specific_actors"))
+    doc_events = _ranges(doc_events.join(actors, on=["doc", "doc_event"], how="left")).with_row_index("node")
     # candidate pairs: same family, both incidents, both dated, ranges overlap, other documents
     cand = doc_events.filter((pl.col("event_clarity") == "incident") & pl.col("lo").is_not_null())
-    cand, same = _collapse(cand, ["family", "event_type", "lo", "hi", "country_code", "specific_actors",
+    cand, same = _collapse(cand, ["family", "event_type", "lo", "hi", "cc", "specific_actors",
                                   "location_actor_id", "location_type"])
     cand = cand.with_columns(
         fine=(pl.col("hi").fill_null(pl.col("lo")) - pl.col("lo")) <= pl.duration(days=FINE_DAYS + 2 * DATE_SLACK_DAYS))
     fine = cand.filter("fine")
-    facts = doc_events.select("node", "event_type", pl.col("specific_actors").fill_null([]), "location_actor_id",
-                              "country_code",
-                        city=pl.when(pl.col("location_type") == "place").then(pl.col("location_text").str.to_lowercase()))
+    facts = _facts(doc_events)
     # precise events pair with each other when their ranges overlap: blocked on the family and
     # the later start, which lies in both ranges; so every day of one range (at most FINE_DAYS
     # and the slack) meets the start day of the other, not every day of it (that was a join of
     # days with days, 8x the rows at 100,000 documents). The block join carries only integers;
     # two events that start on the same day meet twice and are kept once
-    narrow = fine.select("node", "family", "lo", "hi",
-                         cc=pl.col("country_code").cast(pl.Categorical).to_physical(),
-                         doc=pl.col("document_id").cast(pl.Categorical).to_physical())
+    narrow = fine.select("node", "family", "lo", "hi", "cc", "doc")
     days = narrow.with_columns(bucket=pl.date_ranges("lo", pl.col("hi").fill_null(pl.col("lo")), interval="1d")
                                ).explode("bucket", empty_as_null=True).lazy()
     starts = narrow.select("node", "family", "cc", "doc", bucket="lo").lazy()
@@ -431,7 +481,7 @@ def event_keys(occurred: pl.DataFrame, report_actors: pl.DataFrame, documents: p
     # that states its period, or the month, year or decade holding it, and shares an anchor
     # ("the withdrawal in August 2021", "the withdrawal in 2021"): the narrowest, one report only
     left = (coarse.filter(~pl.col("node").is_in(attached["node"].implode()))
-            .select("node", "lo", "hi", "document_id").join(_anchors(coarse, states=True), on="node"))
+            .select("node", "lo", "hi", "doc").join(_anchors(coarse, states=True), on="node"))
     attached = pl.concat([attached, _coarse_candidates(left, _period_reps(coarse), facts)])
     # an undated report attaches the same way, only on a shared specific place (not just a
     # country) and a shared actor, to an event of the UNDATED_WINDOW_DAYS before its
@@ -449,7 +499,7 @@ def event_keys(occurred: pl.DataFrame, report_actors: pl.DataFrame, documents: p
                     place_and_actor=True)
     # or, failing a precise one, to a coarse event whose period starts before the publication
     rest = undated.filter(pl.col("published_date").is_not_null() & ~pl.col("node").is_in(loose["node"].implode()))
-    left = (rest.select("node", "document_id", "published_date").join(_anchors(rest), on="node"))
+    left = (rest.select("node", "doc", "published_date").join(_anchors(rest), on="node"))
     loose = pl.concat([loose, _undated_candidates(left, _period_reps(coarse.filter(placed)), facts)])
     # undated reports with the same facts link where their representative does
     linked_reps = pl.concat([loose["node"], loose["node_b"]]).unique()
@@ -471,12 +521,12 @@ def event_keys(occurred: pl.DataFrame, report_actors: pl.DataFrame, documents: p
     doc_events = doc_events.with_columns(root=pl.Series([find(i) for i in range(doc_events.height)], dtype=pl.UInt32))
     # the key of a cluster: from its earliest report (by document, then position)
     first = (
-        doc_events.sort("document_id", "doc_event").group_by("root", maintain_order=True).first()
+        doc_events.sort("doc", "doc_event").group_by("root", maintain_order=True).first()
         .select("root", key_doc="document_id", key_pos="doc_event")
     )
-    keys = first.with_columns(event_key=pl.struct("key_doc", "key_pos").map_elements(
-        lambda s: _event_key(s["key_doc"], s["key_pos"]), return_dtype=pl.String))
+    keys = first.with_columns(event_key=pl.Series([_event_key(d, p) for d, p in zip(first["key_doc"], first["key_pos"])],
+                                                  dtype=pl.String))
     doc_events = doc_events.join(keys.select("root", "event_key"), on="root")
-    return (occurred.join(doc_events.select("document_id", "doc_event", "event_key"), on=["document_id", "doc_event"])
+    return (occurred.join(doc_events.select("doc", "doc_event", "event_key"), on=["doc", "doc_event"])
             .select("document_id", "trigger_char_start", "event_key"))
 
