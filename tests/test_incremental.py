@@ -307,6 +307,26 @@ def test_a_change_of_the_event_code_writes_every_event_again(tmp_path, monkeypat
     assert again["linking_written"] == "whole" and again["events_rewritten"] == again["dagster/row_count"] > 0
 
 
+def test_events_written_a_share_at_a_time_are_the_events_written_at_once(tmp_path, monkeypatch):
+    """write_linked computes the events' rows a share of the events at a time (LINK_WRITE_ROWS
+    reports), whole and for the touched events alike: the tables equal those written at once."""
+    from dagster_project.assets import events as events_asset
+
+    folder = tmp_path / "docs"
+    write_collection(folder, 1)
+    once, shares = tmp_path / "once.duckdb", tmp_path / "shares.duckdb"
+    run_python_assets(once, folder)
+    monkeypatch.setattr(events_asset, "LINK_WRITE_ROWS", 4)
+    first = metadata(run_python_assets(shares, folder), "events")
+    assert first["linking_written"] == "whole" and first["events_rewritten"] == first["dagster/row_count"] > 3 * 4
+    assert not differences(once, shares, ("events", "event_reports", "linked_documents"))
+    write_collection(folder, 3)
+    assert metadata(run_python_assets(shares, folder), "events")["linking_written"] == "changes"
+    monkeypatch.setattr(events_asset, "LINK_WRITE_ROWS", 500_000)
+    run_python_assets(once, folder)
+    assert not differences(once, shares, ("events", "event_reports", "linked_documents"))
+
+
 def test_article_sizes_read_the_texts_only_when_the_files_could_fill_a_batch(tmp_path, monkeypatch):
     """The stages cut their articles into batches by text length; an incremental run whose files
     are together well within a batch reads no text for it (one batch), a larger one reads the

@@ -14,7 +14,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_project.paths import (duckdb_cli, duckdb_memory_limit, duckdb_memory_limit_bytes, pipeline_db_path,
                                    previous_snapshot_path, warehouse_path)
 from dagster_project.project import dbt_project, dbt_vars
-from dagster_project.resources import DUCKDB_CONFIG, working_config
+from dagster_project.resources import working_config
 
 # DuckDB 1.x clients (Evidence, duckdb-cli, most BI drivers) cannot open files written
 # in DuckDB 2.0's format; pin the published file to a format they all read.
@@ -133,7 +133,7 @@ def dbt_build_args() -> list[str]:
 
 def _last_ingest_was_full_refresh() -> bool:
     try:
-        con = duck.connect(str(pipeline_db_path()), read_only=True, config=DUCKDB_CONFIG)
+        con = duck.connect(str(pipeline_db_path()), read_only=True, config=working_config())
     except duck.Error:
         return False
     try:
@@ -154,7 +154,7 @@ def with_relation_metadata(events: list, manifest: Mapping[str, Any], context=No
         return events
     extra: dict[str, dict] = {}
     try:
-        con = duck.connect(str(pipeline_db_path()), read_only=True, config=DUCKDB_CONFIG)
+        con = duck.connect(str(pipeline_db_path()), read_only=True, config=working_config())
     except duck.Error as exc:  # never fail a build for its metadata
         if context is not None:
             context.log.warning(f"no row counts or column schemas for the dbt models: {exc}")
@@ -273,7 +273,7 @@ def previous_document_count(target: os.PathLike) -> int | None:
     if not os.path.exists(target):
         return None
     try:
-        con = duck.connect(os.fspath(target), read_only=True, config=DUCKDB_CONFIG)
+        con = duck.connect(os.fspath(target), read_only=True, config=working_config())
     except duck.Error:
         return None
     try:
@@ -650,7 +650,7 @@ def verify_with_cli(cli: os.PathLike, path: os.PathLike, mart_counts: Mapping[st
 
 def mart_row_counts(db: os.PathLike, schema: str = PUBLISHED_SCHEMA) -> dict[str, int]:
     """Rows of every table of `schema` in the DuckDB file `db` (opened read-only)."""
-    with duck.connect(os.fspath(db), read_only=True, config=DUCKDB_CONFIG) as con:
+    with duck.connect(os.fspath(db), read_only=True, config=working_config()) as con:
         tables = [r[0] for r in con.execute(
             "select table_name from duckdb_tables() where database_name = current_database() and schema_name = ? "
             "order by 1", [schema]).fetchall()]
@@ -666,7 +666,7 @@ def _manifest_keys() -> dict[str, TableKeys]:
 def published_constraints(path: os.PathLike, schema: str = PUBLISHED_SCHEMA) -> dict[str, TableKeys]:
     """The primary and foreign keys `path` declares on the tables of `schema`, as DuckDB reads them."""
     out: dict[str, TableKeys] = {}
-    with duck.connect(os.fspath(path), read_only=True, config=DUCKDB_CONFIG) as con:
+    with duck.connect(os.fspath(path), read_only=True, config=working_config()) as con:
         rows = con.execute(
             "select table_name, constraint_type, constraint_column_names, referenced_table, referenced_column_names "
             "from duckdb_constraints() where database_name = current_database() and schema_name = ? "
@@ -720,7 +720,7 @@ def fingerprints(db: os.PathLike, keys: Mapping[str, TableKeys], schema: str = P
 
     digest = hashlib.md5()
     digest.update(f"{PUBLISH_FORMAT}\0{PUBLISHED_STORAGE_VERSION}\0{sorted(keys.items())!r}\0".encode())
-    with duck.connect(os.fspath(db), read_only=True, config=DUCKDB_CONFIG) as con:
+    with duck.connect(os.fspath(db), read_only=True, config=working_config()) as con:
         for row in con.execute(
                 "select table_name, comment from duckdb_tables() where database_name = current_database() "
                 "and schema_name = ? order by 1", [schema]).fetchall():
@@ -760,7 +760,7 @@ class SnapshotState:
 def last_snapshot(db: os.PathLike, target: os.PathLike) -> SnapshotState | None:
     """The state of the last snapshot `db` published to `target`, or None (none recorded)."""
     try:
-        with duck.connect(os.fspath(db), read_only=True, config=DUCKDB_CONFIG) as con:
+        with duck.connect(os.fspath(db), read_only=True, config=working_config()) as con:
             have = {r[0] for r in con.execute(
                 "select column_name from duckdb_columns() where database_name = current_database() "
                 "and schema_name = ? and table_name = 'snapshots'", [_STATE_SCHEMA]).fetchall()}
@@ -795,7 +795,7 @@ def record_snapshot(db: os.PathLike, target: os.PathLike, fingerprint: str, layo
     stamp = _file_stamp(target)
     if stamp is None:
         return
-    with duck.connect(os.fspath(db), config=DUCKDB_CONFIG) as con:
+    with duck.connect(os.fspath(db), config=working_config()) as con:
         con.execute(f"create schema if not exists {_STATE_SCHEMA}")
         con.execute(f"create table if not exists {_STATE_SCHEMA}.snapshots (target varchar primary key, "
                     f"fingerprint varchar not null, size_bytes bigint not null, mtime_ns bigint not null, "
@@ -818,7 +818,7 @@ _SCOPE_KINDS = ("document", "event")
 
 def record_published_ids(db: os.PathLike, target: os.PathLike) -> None:
     """Remember, for `target`, the built fingerprints of the marts it now holds."""
-    with duck.connect(os.fspath(db), config=DUCKDB_CONFIG) as con:
+    with duck.connect(os.fspath(db), config=working_config()) as con:
         have = {r[0] for r in con.execute(
             "select table_name from duckdb_tables() where database_name = current_database() "
             "and schema_name = 'dbt_state'").fetchall()}
@@ -839,7 +839,7 @@ def retire_snapshot_state(db: os.PathLike, target: os.PathLike, previous: os.Pat
     time), so its rows move there, replacing the older ones; when nothing was kept, the state of
     `previous` is dropped. Called before the new snapshot is recorded for `target`."""
     old, new = os.path.abspath(target), os.path.abspath(previous)
-    with duck.connect(os.fspath(db), config=DUCKDB_CONFIG) as con:
+    with duck.connect(os.fspath(db), config=working_config()) as con:
         have = {r[0] for r in con.execute(
             "select table_name from duckdb_tables() where database_name = current_database() "
             "and schema_name = ?", [_STATE_SCHEMA]).fetchall()}
@@ -874,7 +874,7 @@ def published_scopes(db: os.PathLike, target: os.PathLike, marts: Mapping[str, s
     marts are compared whole."""
     where = _literal(os.path.abspath(target))
     kinds = {}
-    with duck.connect(os.fspath(db), read_only=True, config=DUCKDB_CONFIG) as con:
+    with duck.connect(os.fspath(db), read_only=True, config=working_config()) as con:
         have = {f"{r[0]}.{r[1]}" for r in con.execute(
             "select schema_name, table_name from duckdb_tables() where database_name = current_database()").fetchall()}
         for kind in _SCOPE_KINDS:
@@ -1199,7 +1199,7 @@ def published_warehouse(context: dg.AssetExecutionContext, config: PublishConfig
     lost more than MAX_DOCUMENT_LOSS of its documents, unless run config allow_document_loss is true."""
     target = warehouse_path()
     before = previous_document_count(target)
-    with duck.connect(os.fspath(pipeline_db_path()), read_only=True, config=DUCKDB_CONFIG) as con:
+    with duck.connect(os.fspath(pipeline_db_path()), read_only=True, config=working_config()) as con:
         now = con.execute(f"select count(*) from {PUBLISHED_SCHEMA}.dim_document").fetchone()[0]
     if before and now < (1 - MAX_DOCUMENT_LOSS) * before and not config.allow_document_loss:
         raise dg.Failure(description=(
@@ -1220,7 +1220,7 @@ def published_warehouse(context: dg.AssetExecutionContext, config: PublishConfig
     started = time.perf_counter()
     db = pipeline_db_path()
     previous = previous_snapshot_path(target)
-    with duck.connect(os.fspath(db), read_only=True, config=DUCKDB_CONFIG) as con:
+    with duck.connect(os.fspath(db), read_only=True, config=working_config()) as con:
         rows = {t: con.execute(f"select count(*) from {PUBLISHED_SCHEMA}.{_ident(t)}").fetchone()[0]
                 for (t,) in con.execute("select table_name from duckdb_tables() where database_name = "
                                         "current_database() and schema_name = ?", [PUBLISHED_SCHEMA]).fetchall()}

@@ -52,8 +52,13 @@ class Result:
 
 
 def connect(path: str) -> duckdb.DuckDBPyConnection:
+    """The warehouse, read-only, with DuckDB's memory capped at DUCKDB_MEMORY_LIMIT: uncapped, the
+    blocks its scans read stay cached, up to 80 % of the machine by DuckDB's default (at 100,000
+    documents the dashboard's queries peaked at 2.4 GiB uncapped, 2.1 GiB capped at 2GB)."""
+    from dagster_project.paths import duckdb_memory_limit
+
     try:
-        return duckdb.connect(path, read_only=True, config=DUCKDB_CONFIG)
+        return duckdb.connect(path, read_only=True, config={**DUCKDB_CONFIG, "memory_limit": duckdb_memory_limit()})
     except duckdb.Error as exc:
         raise DashboardError(f"cannot open the published warehouse {path} read-only: {exc}") from None
 
