@@ -439,6 +439,41 @@ def test_every_fact_row_names_the_sentence_that_holds_it(wh, fact):
     assert total > 10 and no_sentence == 0 and outside == 0
 
 
+def test_a_fact_naming_another_articles_sentence_fails_its_span_test(built_warehouse, tmp_path):
+    """span_in_sentence reads only the sentences of its rows' articles and computes their ids
+    there (dbt/macros/sentence_of.sql): a row that names a sentence of another article, or an id
+    that is no sentence, still fails it. The test's SQL as dbt compiled it in the first build,
+    run on a copy of the pipeline database where two rows were given such ids."""
+    import shutil
+
+    import duckdb
+
+    runs = sorted((built_warehouse.paths.root / "dbt_target").glob("warehouse_models-*"),
+                  key=lambda p: p.stat().st_mtime)
+    compiled = sorted((runs[0] / "compiled").rglob("span_in_sentence_fct_statistic_.sql"))
+    assert len(compiled) == 1, compiled
+    sql = compiled[0].read_text()
+    db = tmp_path / built_warehouse.paths.pipeline_db.name  # the same catalog name as in the SQL
+    shutil.copyfile(built_warehouse.paths.pipeline_db, db)
+    con = duckdb.connect(str(db))
+    try:
+        assert con.execute(f"select count(*) from ({sql})").fetchone()[0] == 0
+        (one, _), (two, other_sentence) = con.execute("""
+            select statistic_id, sentence_id from marts.fct_statistic
+            where sentence_id is not null
+            qualify row_number() over (partition by document_id order by statistic_id) = 1
+            order by document_id limit 2""").fetchall()
+        assert one != two
+        con.execute("update marts.fct_statistic set sentence_id = ? where statistic_id = ?", [other_sentence, one])
+        third = con.execute("select statistic_id from marts.fct_statistic where sentence_id is not null "
+                            "and statistic_id not in (?, ?) order by 1 limit 1", [one, two]).fetchone()[0]
+        con.execute("update marts.fct_statistic set sentence_id = 'no such sentence' where statistic_id = ?", [third])
+        failing = sorted(r[0] for r in con.execute(f"select sentence_id from ({sql})").fetchall())
+    finally:
+        con.close()
+    assert failing == sorted([other_sentence, "no such sentence"])
+
+
 def test_event_reports_keep_every_status_and_only_occurred_ones_are_events(wh):
     by_status = dict(query(wh, "select status, count(*) from marts.fct_event_report group by status"))
     assert {"occurred", "negated", "hypothetical", "generic"} <= set(by_status)

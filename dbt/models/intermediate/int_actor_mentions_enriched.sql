@@ -30,7 +30,7 @@ enriched as (
     select
         mentions.mention_id,
         mentions.document_id,
-        sentences.sentence_id,
+        {{ sentence_id_of('sentences') }} as sentence_id,
         mentions.actor_id,
         mentions.surface_text,
         mentions.char_start,

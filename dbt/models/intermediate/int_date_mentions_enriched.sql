@@ -24,7 +24,7 @@ enriched as (
     select
         date_mentions.date_mention_id,
         date_mentions.document_id,
-        sentences.sentence_id,
+        {{ sentence_id_of('sentences') }} as sentence_id,
         date_mentions.surface_text,
         date_mentions.date_start,
         date_mentions.date_end,

@@ -24,7 +24,7 @@ enriched as (
     select
         statistics.statistic_id,
         statistics.document_id,
-        sentences.sentence_id,
+        {{ sentence_id_of('sentences') }} as sentence_id,
         statistics.statistic_type,
         statistics.value,
         statistics.qualifier,

@@ -3,7 +3,13 @@
     it names: its char_start must be in [sentence.char_start, sentence.char_end)
     of the same article and, when char_end_column is given, its char_end must
     not pass sentence.char_end. Rows with a null sentence_id are left to a
-    not_null test; sentence ids missing from stg_sentences to the relationships test.
+    not_null test. A sentence_id that is not a sentence of the row's own article fails
+    (another article's sentence, or none).
+
+    Only the sentences of the rows' articles are read, and their ids computed (an md5 each):
+    during an incremental build the rows are those of the changed articles, where hashing
+    every sentence of the collection took 1.3 s per test at 100,000 documents
+    (macros/sentence_of.sql).
 -#}
 {% test span_in_sentence(
     model,
@@ -30,7 +36,14 @@ facts as (
 
 sentences as (
 
-    {{ sentence_spans() }}
+    select
+        {{ surrogate_key(['spans.document_id', 'spans.sentence_index']) }} as sentence_id,
+        spans.document_id,
+        spans.char_start,
+        spans.char_end
+
+    from ({{ sentence_spans() }}) as spans
+    where spans.document_id in (select facts.document_id from facts)
 
 ),
 
@@ -46,7 +59,7 @@ compared as (
         sentences.char_end as sentence_char_end
 
     from facts
-    inner join sentences
+    left join sentences
         on facts.sentence_id = sentences.sentence_id
 
 )
@@ -54,7 +67,8 @@ compared as (
 select *
 from compared
 where
-    document_id is distinct from sentence_document_id
+    sentence_document_id is null
+    or document_id is distinct from sentence_document_id
     or char_start is null
     or char_start < sentence_char_start
     or char_start >= sentence_char_end
