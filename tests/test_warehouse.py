@@ -474,6 +474,60 @@ def test_a_fact_naming_another_articles_sentence_fails_its_span_test(built_wareh
     assert failing == sorted([other_sentence, "no such sentence"])
 
 
+def test_offsets_match_body_cuts_spans_as_python_slices_them(built_warehouse, tmp_path):
+    """offsets_match_body cuts a row's span from the bytes of the 1,024-character pieces that
+    hold it (dbt/tests/generic/offsets_match_body.sql), not with substr from the start of the
+    body. The SQL dbt compiled for dim_sentence, run on articles of one- to four-byte characters
+    (several pieces long) and on spans cut by Python: spans inside a piece, across one or three
+    piece boundaries, at the very start and end, and empty ones pass; each wrong row fails, and
+    nothing else does."""
+    import random
+    import re
+
+    import duckdb
+
+    runs = sorted((built_warehouse.paths.root / "dbt_target").glob("warehouse_models-*"),
+                  key=lambda p: p.stat().st_mtime)
+    compiled = sorted((runs[0] / "compiled").rglob("offsets_match_body_dim_sentence_sentence_text.sql"))
+    assert len(compiled) == 1, compiled
+    sql = compiled[0].read_text()
+    assert '"pipeline"."marts"."dim_sentence"' in sql and '"pipeline"."staging"."stg_normalized_documents"' in sql
+    # the ids of an incremental build's filter, or any: the rows must be among those it reads
+    ids = list(dict.fromkeys(re.findall(r"'([0-9a-f]{32})'", sql))) or [f"{i:032x}" for i in range(3)]
+    rng = random.Random(7)
+    alphabet = "abc XYZ 0123\n.,é—ü中文😀🇺🇦"  # 1-4 bytes per character, a flag of two code points
+    bodies = {ids[0]: "".join(rng.choice(alphabet) for _ in range(5_000)),
+              ids[-1]: "".join(rng.choice(alphabet) for _ in range(1_024 * 2))}  # an exact multiple
+    good, bad = [], []
+    for doc, body in bodies.items():
+        n = len(body)
+        spans = [(0, 1), (0, n), (n - 1, n), (n, n), (0, 0), (1_020, 1_030), (1_023, 1_024), (1_024, 1_025),
+                 (500, 3_600 if n > 3_600 else n)]
+        spans += [(s, min(n, s + rng.randint(1, 1_500))) for s in (rng.randrange(n) for _ in range(200))]
+        good += [(doc, body[s:e], s, e) for s, e in spans]
+        bad += [(doc, body[1_020:1_030], 1_021, 1_031),        # shifted by one across a piece boundary
+                (doc, body[n - 3:n] + "x", n - 3, n + 1),       # past the end of the body
+                (doc, "", -1, -1),                              # negative
+                (doc, body[10:20], 20, 10),                     # inverted
+                (doc, None, 5, 9),                              # no text
+                (doc, body[900:2_100][:-1] + "#", 900, 2_100)]  # one character wrong, the last
+    db = tmp_path / built_warehouse.paths.pipeline_db.name  # the catalog name the SQL names
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("create schema marts; create schema staging")
+        con.execute("create table staging.stg_normalized_documents (document_id varchar, body_text varchar)")
+        con.executemany("insert into staging.stg_normalized_documents values (?, ?)", list(bodies.items()))
+        con.execute("create table marts.dim_sentence (row_id integer, document_id varchar, sentence_text varchar, "
+                    "char_start integer, char_end integer)")
+        rows = good + bad
+        con.executemany("insert into marts.dim_sentence values (?, ?, ?, ?, ?)",
+                        [(i, *row) for i, row in enumerate(rows)])
+        failing = sorted(con.execute(f"select document_id, char_start, char_end from ({sql})").fetchall())
+    finally:
+        con.close()
+    assert failing == sorted((doc, s, e) for doc, _, s, e in bad)
+
+
 def test_event_reports_keep_every_status_and_only_occurred_ones_are_events(wh):
     by_status = dict(query(wh, "select status, count(*) from marts.fct_event_report group by status"))
     assert {"occurred", "negated", "hypothetical", "generic"} <= set(by_status)
