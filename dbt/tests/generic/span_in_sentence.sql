@@ -43,7 +43,13 @@ sentences as (
         spans.char_end
 
     from ({{ sentence_spans() }}) as spans
-    where spans.document_id in (select facts.document_id from facts)
+    -- the ids of the rows' articles read from the model again, as a distinct list: a semi-join
+    -- on the facts CTE made DuckDB materialize it and build its hash table of every row (9 of
+    -- the 12 s of this test on 22 million actor mentions at 100,000 documents, against 2.7 s)
+    where spans.document_id in (
+        select distinct {{ document_id_column }} from {{ model }}
+        where {{ sentence_id_column }} is not null
+    )
 
 ),
 
