@@ -342,3 +342,37 @@ def test_article_sizes_read_the_texts_only_when_the_files_could_fill_a_batch(tmp
     monkeypatch.setattr(stages, "STAGE_BATCH_BYTES", 3000)
     assert stages.article_sizes(db, ["d1", "d2"]) == {"d1": 200, "d2": 300}
     assert stages.article_sizes(db, ["d0", "d1", "d2", "d3"], whole=True) == {"d0": 100, "d1": 200, "d2": 300, "d3": 400}
+
+
+def test_rows_by_position_reads_a_batchs_range_and_falls_back_to_keys_when_rowids_moved(tmp_path):
+    """A stage's batch is read as the range of rowids its keys had when the run planned it; the
+    rows are those a query by key returns, sorted by key, also when the keys are far apart, when
+    some are gone, and when rowids no longer match (rows deleted and written again)."""
+    db = PipelineDuckDB(path=str(tmp_path / "p.duckdb"))
+    with db.connect() as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.t as select 'k' || lpad((i * 7919 % 5000)::varchar, 5, '0') as key, "
+                    "i as n, repeat('x', i % 50) as body from range(5000) t(i)")
+
+    def by_key(keys):
+        return db.query("select * from raw.t where key in (select unnest(?)) order by key", [keys])
+
+    def positions():
+        frame = db.query("select rowid as position, key from raw.t")
+        return dict(zip(frame["key"], frame["position"]))
+
+    where = positions()
+    in_order = sorted(where, key=where.__getitem__)
+    batch = in_order[1000:1400]
+    assert stages.rows_by_position(db, "t", "key", batch, where).equals(by_key(batch))
+    far = in_order[:3] + in_order[-3:]  # a range of 5,000 rows for 6 keys: read by key
+    assert stages.rows_by_position(db, "t", "key", far, where).equals(by_key(far))
+    gone = batch[:10] + ["no such key"]
+    assert stages.rows_by_position(db, "t", "key", gone, where).equals(by_key(gone))
+    with db.connect() as con:  # the batch's rows move to the end of the table
+        con.execute("create table raw.moved as select * from raw.t where key in (select unnest(?))", [batch[:200]])
+        con.execute("delete from raw.t where key in (select key from raw.moved)")
+        con.execute("insert into raw.t select * from raw.moved")
+    assert stages.rows_by_position(db, "t", "key", batch, where).equals(by_key(batch))
+    assert stages.rows_by_position(db, "t", "key", batch, positions()).equals(by_key(batch))
+    assert stages.rows_by_position(db, "t", "key", [], where).height == 0

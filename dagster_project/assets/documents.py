@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb as duckdb_lib
 import polars as pl
 
+from dagster_project.assets.stages import rows_by_position
 from dagster_project.assets.table_metadata import table_metadata
 from dagster_project.paths import (
     DATA_DIR,
@@ -210,9 +211,15 @@ def normalize(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB):
     arrived or went is normalized again, so an incremental run gives what a full build gives."""
     domains = load_publisher_domains(DATA_DIR / "publisher_domains.csv")
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    files = duckdb.query("select file_id, size_bytes, coalesce(content_type, '') = 'html' as html "
+    files = duckdb.query("select rowid as position, file_id, size_bytes, coalesce(content_type, '') = 'html' as html "
                          "from raw.raw_documents")
     sizes = dict(zip(files["file_id"], files["size_bytes"]))
+    # batches are cut in the table's order, so that each batch's files lie together (rows_by_position)
+    positions = dict(zip(files["file_id"], files["position"]))
+
+    def in_order(keys: list[str]) -> list[str]:
+        return sorted(keys, key=positions.__getitem__)
+
     # the collection's line statistics first (every text scrape's distinct lines): a file that
     # arrives or goes can make a line of an older file common or rare again, and that file is
     # then normalized again, as a full build would read it
@@ -220,8 +227,8 @@ def normalize(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB):
              if duckdb.has_table("file_line_keys") else set())
     key_plan = plan_keys(files.filter(~pl.col("html"))["file_id"], keyed)
     redone = _update_line_keys(duckdb, key_plan.remove, pl.DataFrame(schema=LINE_KEYS_SCHEMA))
-    for batch in batches(key_plan.add, sizes, NORMALIZE_BATCH_BYTES):
-        redone += _update_line_keys(duckdb, [], line_keys(_raw_batch(duckdb, batch)).cast(LINE_KEYS_SCHEMA))
+    for batch in batches(in_order(key_plan.add), sizes, NORMALIZE_BATCH_BYTES):
+        redone += _update_line_keys(duckdb, [], line_keys(_raw_batch(duckdb, batch, positions)).cast(LINE_KEYS_SCHEMA))
     done = set()
     for table in ("normalized_documents", "normalize_quarantine"):
         if duckdb.has_table(table):
@@ -233,8 +240,8 @@ def normalize(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB):
     duckdb.apply(inserts={"normalized_documents": empty.articles,
                           "normalize_quarantine": _rejected_rows(empty.rejected, pl.DataFrame(schema=RAW_SCHEMA), now)})
     n_done = 0
-    for batch in batches(plan.add, sizes, NORMALIZE_BATCH_BYTES):
-        raw = _raw_batch(duckdb, batch)
+    for batch in batches(in_order(plan.add), sizes, NORMALIZE_BATCH_BYTES):
+        raw = _raw_batch(duckdb, batch, positions)
         frequency = duckdb.query("""
             select key, count(*) as files_with_line from raw.file_line_keys
             where key in (select key from raw.file_line_keys where file_id in (select unnest(?)))
@@ -338,9 +345,8 @@ def _table_exists(con, table: str, schema: str = "raw") -> bool:
                             [schema, table]).fetchone()[0])
 
 
-def _raw_batch(duckdb: PipelineDuckDB, file_ids: list[str]) -> pl.DataFrame:
-    return duckdb.query("select * from raw.raw_documents where file_id in (select unnest(?)) order by file_id",
-                        [file_ids]).cast(RAW_SCHEMA)
+def _raw_batch(duckdb: PipelineDuckDB, file_ids: list[str], positions: dict[str, int]) -> pl.DataFrame:
+    return rows_by_position(duckdb, "raw_documents", "file_id", file_ids, positions).cast(RAW_SCHEMA)
 
 
 def _rejected_rows(rejected: pl.DataFrame, raw: pl.DataFrame, now: datetime) -> pl.DataFrame:

@@ -62,10 +62,11 @@ def run_document_stage(
     # an article's version: the stage's own (its inputs' hash) and the article's content, so an
     # article normalized again with another text, date or title is redone under the same id
     wanted = duckdb.query(
-        f"select document_id, ? || ':' || md5(concat_ws(chr(31), content_sha256, "
+        f"select rowid as position, document_id, ? || ':' || md5(concat_ws(chr(31), content_sha256, "
         f"coalesce(title, ''), coalesce(published_date::varchar, ''), coalesce(language, ''))) as version "
         f"from raw.normalized_documents where {where}", [version])
     expected = dict(zip(wanted["document_id"], wanted["version"]))
+    positions = dict(zip(wanted["document_id"], wanted["position"]))
     done: set[str] = set()
     stale: list[str] = []
     if duckdb.has_table(ledger):
@@ -75,19 +76,22 @@ def run_document_stage(
             else:  # gone, or changed: its rows go, and a changed article is done again
                 stale.append(document_id)
     plan = plan_keys(wanted["document_id"], done)
+    # in the table's order, so that a batch's articles lie together (rows_by_position)
+    add = sorted(plan.add, key=positions.__getitem__)
     remove = sorted(stale)
     duckdb.apply(
         deletes={**{table: ("document_id", remove) for table in outputs}, ledger: ("document_id", remove)},
         inserts={**{table: pl.DataFrame(schema=schema) for table, schema in outputs.items()},
                  ledger: pl.DataFrame(schema=LEDGER_SCHEMA)},
     )
-    sizes = article_sizes(duckdb, plan.add, whole=len(plan.add) == wanted.height)
+    sizes = article_sizes(duckdb, add, whole=len(add) == wanted.height)
     written = {table: 0 for table in outputs}
     n_batches = done_now = 0
-    select = ", ".join(columns)
-    for batch in batches(plan.add, sizes, STAGE_BATCH_BYTES):
-        docs = duckdb.query(f"select {select} from raw.normalized_documents "
-                            f"where document_id in (select unnest(?)) order by document_id", [batch])
+    select = ", ".join(dict.fromkeys(("document_id", *columns)))
+    for batch in batches(add, sizes, STAGE_BATCH_BYTES):
+        docs = rows_by_position(duckdb, "normalized_documents", "document_id", batch, positions, select)
+        if "document_id" not in columns:
+            docs = docs.drop("document_id")
         out = process(docs)
         duckdb.apply(
             deletes={**{table: ("document_id", batch) for table in outputs}, ledger: ("document_id", batch)},
@@ -99,9 +103,33 @@ def run_document_stage(
             written[table] += out[table].height
         n_batches += 1
         done_now += len(batch)
-        if context is not None and len(plan.add) > len(batch):
-            context.log.info(f"{stage}: {done_now} of {len(plan.add)} articles")
-    return StageRun(processed=len(plan.add), removed=len(remove), batches=n_batches, rows=written)
+        if context is not None and len(add) > len(batch):
+            context.log.info(f"{stage}: {done_now} of {len(add)} articles")
+    return StageRun(processed=len(add), removed=len(remove), batches=n_batches, rows=written)
+
+
+def rows_by_position(duckdb: PipelineDuckDB, table: str, key: str, keys: list[str], positions: dict[str, int],
+                     select: str = "*") -> pl.DataFrame:
+    """The rows of raw.<table> whose `key` (unique in the table, and in `select`) is one of
+    `keys`, sorted by it. `positions` gives each key's rowid, read earlier in the run.
+
+    A batch of keys taken in their table's order lies in one short range of rowids: that range
+    is read and filtered here. A semi-join on the list of keys (`key in (select unnest(?))`)
+    read the whole column of texts at every batch: 0.5 s against 0.04 s for a 32 MB batch of
+    articles at 100,000 documents, at each of some 40 batches of each of six stages. DuckDB
+    may move rowids when it compacts a table: unless exactly the keys come back, the rows are
+    read by key."""
+    wanted = list(dict.fromkeys(keys))
+    spots = [positions.get(k) for k in wanted]
+    if wanted and None not in spots:
+        low, high = min(spots), max(spots)
+        if high - low < 2 * len(wanted) + 1024:  # else the range holds mostly other rows
+            frame = duckdb.query(f"select {select} from raw.{table} where rowid between ? and ?", [low, high])
+            frame = frame.filter(pl.col(key).is_in(wanted))
+            if frame.height == len(wanted) and frame[key].n_unique() == len(wanted):
+                return frame.sort(key)
+    return duckdb.query(f"select {select} from raw.{table} where {key} in (select unnest(?)) order by {key}",
+                        [wanted])
 
 
 def batch_rows(duckdb: PipelineDuckDB, table: str, document_ids: list[str], order: str = "document_id"
