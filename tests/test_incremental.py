@@ -376,3 +376,41 @@ def test_rows_by_position_reads_a_batchs_range_and_falls_back_to_keys_when_rowid
     assert stages.rows_by_position(db, "t", "key", batch, where).equals(by_key(batch))
     assert stages.rows_by_position(db, "t", "key", batch, positions()).equals(by_key(batch))
     assert stages.rows_by_position(db, "t", "key", [], where).height == 0
+
+
+def test_batch_reader_reads_what_batch_rows_reads(tmp_path, monkeypatch):
+    """A stage's other inputs read by rowid range (several batches to do) are the rows batch_rows
+    reads by key, in its order: for a batch whose rows lie together, for one spread over the
+    table, for articles with no rows, and after rows moved (deleted and written again)."""
+    db = PipelineDuckDB(path=str(tmp_path / "p.duckdb"))
+    with db.connect() as con:
+        con.execute("create schema raw")
+        # 300 articles with 0-9 rows each, written article after article
+        con.execute("create table raw.facts as select 'd' || lpad((i // 10)::varchar, 4, '0') as document_id, "
+                    "(i % 10) * 3 % 7 as char_start, i as n from range(3000) t(i) where i % 10 < (i // 10) % 10")
+    docs = [f"d{i:04d}" for i in range(300)]
+    order = "document_id, char_start"
+
+    batch_rows = stages.batch_rows
+
+    def check(reader, ids):
+        got, want = reader.rows("facts", ids, order), batch_rows(db, "facts", ids, order)
+        assert got.sort(["document_id", "char_start", "n"]).equals(want.sort(["document_id", "char_start", "n"]))
+        assert got.select("document_id", "char_start").equals(want.select("document_id", "char_start"))
+
+    reader = stages.BatchReader(db)
+    reader.plan(1)  # one batch: by key
+    check(reader, docs[:40])
+    reader.plan(40)
+    assert reader.by_range
+    by_key = []
+    monkeypatch.setattr(stages, "batch_rows", lambda *a: by_key.append(a[2]) or batch_rows(*a))
+    for ids in (docs[100:140], docs[::37], docs[10:11], docs[:1] + ["gone"], []):
+        check(reader, ids)
+    assert by_key == [docs[::37], []]  # the batches that lie together are read by range
+    with db.connect() as con:
+        con.execute("create table raw.moved as select * from raw.facts where document_id in ('d0105', 'd0106')")
+        con.execute("delete from raw.facts where document_id in ('d0105', 'd0106')")
+        con.execute("insert into raw.moved select document_id, char_start, -n from raw.moved")
+        con.execute("insert into raw.facts select * from raw.moved")
+    check(reader, docs[100:140])  # the ranges read before: the rows are no longer all there

@@ -13,7 +13,7 @@ import polars as pl
 
 from dagster_project.assets.extraction import gazetteer_version
 from dagster_project.assets.table_metadata import table_metadata
-from dagster_project.assets.stages import batch_rows, run_document_stage, stage_metadata
+from dagster_project.assets.stages import BatchReader, run_document_stage, stage_metadata
 from dagster_project.events.claims import CLAIM_SCHEMA, extract_claims
 from dagster_project.events.events import REPORT_ACTOR_SCHEMA, REPORT_SCHEMA, event_reports
 from dagster_project.events.linking import LINK_ACTOR_COLUMNS, LINK_COLUMNS, event_keys, within_document
@@ -34,14 +34,15 @@ def claims(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB) -> dg.Mate
     actor, cue, claim text, direct quote or not, and the kind of claim (direct, indirect, mixed,
     according_to, responsibility_claim, denial, passive), each with character offsets."""
     gaz = duckdb.read_table("actor_gazetteer")
+    reader = BatchReader(duckdb)
 
     def process(docs: pl.DataFrame) -> dict[str, pl.DataFrame]:
         ids = docs["document_id"].to_list()
-        return {"claims": extract_claims(docs, batch_rows(duckdb, "sentences", ids, "document_id, sentence_index"),
-                                         batch_rows(duckdb, "actor_mentions", ids, "document_id, char_start"), gaz)}
+        return {"claims": extract_claims(docs, reader.rows("sentences", ids, "document_id, sentence_index"),
+                                         reader.rows("actor_mentions", ids, "document_id, char_start"), gaz)}
 
     run = run_document_stage(context, duckdb, "claims", {"claims": CLAIM_SCHEMA}, process,
-                             version=gazetteer_version(duckdb))
+                             version=gazetteer_version(duckdb), reader=reader)
     meta = stage_metadata(run, duckdb, "claims")
     meta["by_type"] = dg.MetadataValue.json(dict(duckdb.query(
         "select claim_type, count(*) from raw.claims group by 1 order by 1").iter_rows()))
@@ -71,22 +72,23 @@ def extract_events(context: dg.AssetExecutionContext, duckdb: PipelineDuckDB):
     """Event reports of the new articles (with their within-article links), then every
     article's events linked across articles, then one row per event."""
     gaz = duckdb.read_table("actor_gazetteer")
+    reader = BatchReader(duckdb)
 
     def process(docs: pl.DataFrame) -> dict[str, pl.DataFrame]:
         ids = docs["document_id"].to_list()
-        sents = batch_rows(duckdb, "sentences", ids, "document_id, sentence_index")
+        sents = reader.rows("sentences", ids, "document_id, sentence_index")
         reports, actors = event_reports(
-            docs, sents, batch_rows(duckdb, "statistics", ids, "document_id, char_start"),
-            batch_rows(duckdb, "date_mentions", ids, "document_id, char_start"),
-            batch_rows(duckdb, "actor_mentions", ids, "document_id, char_start"), gaz,
-            batch_rows(duckdb, "claims", ids, "document_id, char_start"))
+            docs, sents, reader.rows("statistics", ids, "document_id, char_start"),
+            reader.rows("date_mentions", ids, "document_id, char_start"),
+            reader.rows("actor_mentions", ids, "document_id, char_start"), gaz,
+            reader.rows("claims", ids, "document_id, char_start"))
         return {"event_report_rows": within_document(reports, sents).select(list(REPORT_ROW_SCHEMA)),
                 "event_report_actors": actors}
 
     run = run_document_stage(
         context, duckdb, "event_reports",
         {"event_report_rows": REPORT_ROW_SCHEMA, "event_report_actors": REPORT_ACTOR_SCHEMA}, process,
-        columns=("document_id", "body_text", "published_date"), version=gazetteer_version(duckdb))
+        columns=("document_id", "body_text", "published_date"), version=gazetteer_version(duckdb), reader=reader)
     # across articles: every article's occurred reports, only the columns linking reads (at
     # 100,000 documents the whole tables were 2.8 million reports and 6.1 million actors)
     with duckdb.connect(read_only=True) as con:
